@@ -1,0 +1,19 @@
+#include "lib/err.h"
+
+const char *err_name(int err)
+{
+    switch (err) {
+    case 0: return "OK";
+    case ERR_PERM: return "ERR_PERM";
+    case ERR_NOENT: return "ERR_NOENT";
+    case ERR_NOMEM: return "ERR_NOMEM";
+    case ERR_FAULT: return "ERR_FAULT";
+    case ERR_BUSY: return "ERR_BUSY";
+    case ERR_EXIST: return "ERR_EXIST";
+    case ERR_INVAL: return "ERR_INVAL";
+    case ERR_NOSPC: return "ERR_NOSPC";
+    case ERR_RANGE: return "ERR_RANGE";
+    case ERR_ALREADY: return "ERR_ALREADY";
+    default: return "ERR_UNKNOWN";
+    }
+}

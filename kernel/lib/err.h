@@ -1,0 +1,16 @@
+/* Error codes shared by the kernel, its pure-C libraries and (later) the system call ABI.
+ * Values follow Linux's errno numbering so that a negative return reads familiarly. */
+#pragma once
+
+#define ERR_PERM      (-1)   /* operation not permitted (missing right) */
+#define ERR_NOENT     (-2)   /* no such object / name */
+#define ERR_NOMEM     (-12)  /* out of memory or quota */
+#define ERR_FAULT     (-14)  /* bad address */
+#define ERR_BUSY      (-16)  /* object still in use */
+#define ERR_EXIST     (-17)  /* already exists */
+#define ERR_INVAL     (-22)  /* invalid argument */
+#define ERR_NOSPC     (-28)  /* table or buffer full */
+#define ERR_RANGE     (-34)  /* value out of range */
+#define ERR_ALREADY   (-114) /* already done: double free, double unmap */
+
+const char *err_name(int err);
