@@ -20,9 +20,51 @@ HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fno-omit-frame-pointer \
                -Ikernel -Itests/host
 HOST_TESTS  := $(patsubst tests/host/%.c,$(BUILD)/host/%,$(wildcard tests/host/test_*.c))
 
-.PHONY: all host-tests clean
+# Freestanding kernel: no red zone (interrupts push onto the stack), no SSE (no FPU state is
+# saved on kernel entry), kernel code model (higher half, top 2 GiB).
+KCC      ?= gcc
+KLD      ?= ld
+KOBJCOPY ?= objcopy
+COMMIT   := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+KCFLAGS  := -std=gnu11 -ffreestanding -fno-pic -fno-pie -mcmodel=kernel -mno-red-zone \
+            -mgeneral-regs-only -fno-stack-protector -fno-omit-frame-pointer -fno-common \
+            -O2 -g -Wall -Wextra -Werror -Ikernel -MMD -MP -DTACHYON_COMMIT='"$(COMMIT)"'
+KLDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments \
+            -T kernel/arch/x86_64/linker.ld
+
+KERNEL_SRCS := $(wildcard kernel/arch/x86_64/*.c kernel/core/*.c kernel/mm/*.c kernel/lib/*.c \
+                          tests/kernel/*.c)
+KERNEL_ASM  := $(wildcard kernel/arch/x86_64/*.S)
+KERNEL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(KERNEL_SRCS)) $(patsubst %.S,$(BUILD)/%.o,$(KERNEL_ASM))
+KERNEL_ELF  := $(BUILD)/kernel.elf
+KERNEL_IMG  := $(BUILD)/tachyon.bin
+
+.PHONY: all kernel host-tests clean
 
 all: kernel
+
+kernel: $(KERNEL_IMG)
+
+$(KERNEL_IMG): $(KERNEL_ELF)
+	@echo "  IMAGE   $@"
+	@$(KOBJCOPY) -O binary $< $@
+
+$(KERNEL_ELF): $(KERNEL_OBJS) kernel/arch/x86_64/linker.ld
+	@echo "  LD      $@"
+	@$(KLD) $(KLDFLAGS) -o $@ $(KERNEL_OBJS)
+	@size $@ | awk 'NR==2 { printf "kernel: text %d B, data %d B, bss %d B\n", $$1, $$2, $$3 }'
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(KCC) $(KCFLAGS) -c $< -o $@
+
+$(BUILD)/%.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	@$(KCC) $(KCFLAGS) -D__ASSEMBLY__ -c $< -o $@
+
+-include $(KERNEL_OBJS:.o=.d)
 
 host-tests: $(HOST_TESTS)
 

@@ -1,0 +1,5 @@
+#pragma once
+#include <stddef.h>
+
+void serial_init(void);
+void serial_write(const char *s, size_t n);

@@ -1,0 +1,39 @@
+#include "core/bootopts.h"
+
+#include <stddef.h>
+
+#include "core/cmdline.h"
+#include "core/console.h"
+#include "lib/kstring.h"
+
+struct boot_options bootopt;
+static uint64_t seen;
+
+static const struct opt_desc options[] = {
+    {.name = "test",
+     .type = OPT_STRING,
+     .offset = offsetof(struct boot_options, test),
+     .size = sizeof(bootopt.test),
+     .help = "run in-kernel self tests: all, or a comma list of suites / suite.name"},
+};
+
+#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+static void report(void *ctx, const char *message)
+{
+    (void)ctx;
+    kprintf("cmdline: error: %s\n", message);
+}
+
+int bootopts_parse(const char *line)
+{
+    return cmdline_parse(line, options, NOPTIONS, &bootopt, &seen, report, NULL);
+}
+
+bool bootopt_given(const char *name)
+{
+    for (size_t i = 0; i < NOPTIONS; i++)
+        if (!strcmp(options[i].name, name))
+            return (seen >> i) & 1;
+    return false;
+}

@@ -1,0 +1,16 @@
+/* The boot options this kernel understands. An option joins this table together with the code
+ * that acts on it: the parser reports every option it does not know. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+struct boot_options {
+    char test[128];
+};
+
+extern struct boot_options bootopt;
+
+/* Parses the options part of the command line (image name already skipped), printing one
+ * "cmdline: error: ..." line per problem; returns the number of problems. */
+int bootopts_parse(const char *line);
+bool bootopt_given(const char *name);

@@ -1,0 +1,69 @@
+/* Kernel entry from boot.S: bring the machine up in dependency order, report how long each
+ * phase took, then run the self tests the command line asks for or idle. */
+#include <stdint.h>
+
+#include "arch/x86_64/apic.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/cpufeat.h"
+#include "arch/x86_64/gdt.h"
+#include "arch/x86_64/trap.h"
+#include "arch/x86_64/tsc.h"
+#include "core/bootinfo.h"
+#include "core/bootopts.h"
+#include "core/cmdline.h"
+#include "core/console.h"
+#include "core/panic.h"
+#include "core/selftest.h"
+#include "mm/frames.h"
+#include "mm/paging.h"
+
+#ifndef TACHYON_COMMIT
+#define TACHYON_COMMIT "unknown"
+#endif
+
+void kmain(uint32_t magic, uint32_t mbi_phys, uint64_t entry_tsc);
+
+void kmain(uint32_t magic, uint32_t mbi_phys, uint64_t entry_tsc)
+{
+    uint64_t t_cpu, t_mem, t_tsc, t_ready;
+
+    console_init();
+    kprintf("\ntachyon %s: booting\n", TACHYON_COMMIT);
+    gdt_init();
+    trap_init();
+    cpu_features_detect();
+    cpu_features_log();
+    t_cpu = rdtsc();
+
+    if (multiboot_parse(magic, mbi_phys, &boot_info))
+        panic("boot: unusable multiboot information");
+    boot_info.boot_tsc = entry_tsc;
+    const char *options = cmdline_skip_image_name(boot_info.cmdline);
+    kprintf("cmdline: \"%s\"\n", options);
+    int option_errors = bootopts_parse(options);
+
+    frames_init(&boot_info);
+    paging_init(&boot_info);
+    t_mem = rdtsc();
+
+    tsc_init();
+    t_tsc = rdtsc();
+    apic_init();
+    timer_init();
+    irq_enable();
+    t_ready = rdtsc();
+
+    kprintf("boot: TSC ticks per phase: cpu+console %lu, memory %lu, tsc calibration %lu, "
+            "apic+timer %lu\n",
+            t_cpu - entry_tsc, t_mem - t_cpu, t_tsc - t_mem, t_ready - t_tsc);
+    kprintf("tachyon: ready in %lu us (%lu TSC ticks since kernel entry), %lu frames free\n",
+            tsc_ticks_to_us(t_ready - entry_tsc), t_ready - entry_tsc, frames_free());
+
+    if (bootopt_given("test"))
+        machine_exit(selftest_run(bootopt.test, option_errors));
+    if (option_errors)
+        kprintf("cmdline: %d error(s) above; continuing with defaults for those options\n",
+                option_errors);
+    for (;;)
+        halt();
+}

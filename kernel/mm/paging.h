@@ -1,0 +1,26 @@
+/* The kernel's page tables: W^X kernel image, NX physmap, uncached device windows. */
+#pragma once
+#include <stdint.h>
+
+#define PTE_P    (1ul << 0)
+#define PTE_W    (1ul << 1)
+#define PTE_U    (1ul << 2)
+#define PTE_PWT  (1ul << 3)
+#define PTE_PCD  (1ul << 4)
+#define PTE_PS   (1ul << 7)
+#define PTE_G    (1ul << 8)
+#define PTE_NX   (1ul << 63)
+#define PTE_ADDR 0x000ffffffffff000ul
+
+struct boot_info;
+
+void paging_init(const struct boot_info *bi);
+
+/* Maps [phys, phys+size) uncached for device registers; returns the virtual address or NULL. */
+void *ioremap(uint64_t phys, uint64_t size);
+
+/* The leaf entry that maps va (a 4 KiB PTE or a 2 MiB PDE) and its size, or 0 if unmapped. */
+uint64_t paging_lookup(uintptr_t va, uint64_t *page_size);
+
+/* The NX bit where the CPU supports it, 0 otherwise (the bit is reserved without NX). */
+uint64_t paging_nx(void);
