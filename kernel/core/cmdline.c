@@ -203,7 +203,7 @@ static void store_string(const struct opt_desc *o, void *dst, const char *val, s
     for (size_t i = 0; i < len; i++) {
         if (!is_string_char(val[i])) {
             unsigned char c = (unsigned char)val[i];
-            char what[8];
+            char what[16];
             if (c >= 0x20 && c < 0x7f)
                 fmt_snprintf(what, sizeof(what), "'%c'", c);
             else

@@ -185,6 +185,14 @@ uint64_t frames_free(void)
     return buddy_free_frames(&zone);
 }
 
+int frames_check(void)
+{
+    uint64_t flags = spin_lock_irqsave(&zone_lock);
+    int err = buddy_check(&zone);
+    spin_unlock_irqrestore(&zone_lock, flags);
+    return err;
+}
+
 uint64_t frames_usable(void)
 {
     return usable_frames;

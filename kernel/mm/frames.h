@@ -11,6 +11,7 @@ int frame_alloc(unsigned order, uint64_t *phys);
 int frame_free(uint64_t phys, unsigned order);
 uint64_t frames_free(void);
 uint64_t frames_usable(void);
+int frames_check(void); /* full consistency walk of the allocator, for self tests */
 
 /* Zeroed pages reserved before the buddy existed, reachable through the early physmap; only
  * paging_init uses them, to build the final page tables. NULL when the pool is exhausted. */
