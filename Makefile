@@ -2,8 +2,6 @@
 # boot tests; see README.md for every target and variable.
 
 BUILD     ?= build
-SCHED     ?=
-IPC       ?=
 SMP       ?= 1
 MEM       ?= 128M
 CMDLINE   ?=
@@ -39,7 +37,7 @@ KERNEL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(KERNEL_SRCS)) $(patsubst %.S,$(BUIL
 KERNEL_ELF  := $(BUILD)/kernel.elf
 KERNEL_IMG  := $(BUILD)/tachyon.bin
 
-.PHONY: all kernel host-tests clean
+.PHONY: all kernel host-tests test run debug deps clean
 
 all: kernel
 
@@ -71,7 +69,22 @@ host-tests: $(HOST_TESTS)
 $(BUILD)/host/test_%: tests/host/test_%.c tests/host/check.c tests/host/check.h $(PURE_SRCS) \
                       $(wildcard kernel/*/*.h)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_CFLAGS) -o $@ $< tests/host/check.c $(PURE_SRCS)
+	@echo "  HOSTCC  $@"
+	@$(HOST_CC) $(HOST_CFLAGS) -o $@ $< tests/host/check.c $(PURE_SRCS)
+
+# Installs missing Debian packages (or prints the apt-get line when not root).
+deps:
+	@bash scripts/deps.sh test
+
+test: deps kernel host-tests
+	@python3 scripts/run_tests.py --logdir $(BUILD)/test --boot $(KERNEL_IMG) --host $(HOST_TESTS)
+
+run: deps kernel
+	@scripts/qemu.sh --interactive --kernel $(KERNEL_IMG) --cmdline "$(CMDLINE)"
+
+# QEMU stops before the first instruction and waits for gdb on :1234; see README.md.
+debug: deps kernel
+	@scripts/qemu.sh --interactive --gdb --kernel $(KERNEL_IMG) --cmdline "$(CMDLINE)"
 
 clean:
 	rm -rf $(BUILD)

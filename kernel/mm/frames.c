@@ -82,8 +82,10 @@ struct carve {
 static bool find_carve(uint64_t s, uint64_t e, void *ctx)
 {
     struct carve *c = ctx;
-    if (c->found || e > EARLY_PHYSMAP_LIMIT || e - s < c->bytes)
-        return !c->found;
+    if (e > EARLY_PHYSMAP_LIMIT)
+        e = EARLY_PHYSMAP_LIMIT;
+    if (e <= s || e - s < c->bytes)
+        return true;
     c->found = s;
     return false;
 }

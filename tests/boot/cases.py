@@ -1,0 +1,110 @@
+"""The boot test matrix, as data. scripts/run_tests.py boots each case through scripts/qemu.sh.
+
+A case either expects a clean pass (every in-kernel TEST line then counts as one result), or
+expects a specific, detected failure: those cases prove the harness catches what it must
+(a fault, a bad option, a hang) and count as one result, PASS when the failure was detected as
+expected and FAIL otherwise, including when the boot unexpectedly passed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+# Generous because TCG on a loaded 2-core CI machine, two boots at a time, is slow; a hang is
+# still caught, just later. The hang case uses its own short timeout.
+DEFAULT_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What the harness must conclude. verdict "passed" means a plain clean boot."""
+
+    verdict: str = "passed"
+    # Only for expected failures: the exception mnemonic the verdict must name, and whether it
+    # must also name the faulting address.
+    exception: Optional[str] = None
+    fault_addr: bool = False
+    # The verdict's reason must start with this ("hang", "panic", ...).
+    reason_prefix: Optional[str] = None
+    # A regex that must match some line of the serial log.
+    log_regex: Optional[str] = None
+
+    def check(self, result, log: str) -> tuple[bool, str]:
+        """(ok, why) for a bootlog.BootResult against this expectation."""
+        if self.verdict == "passed":
+            return (result.passed, "passed" if result.passed else result.reason)
+        if result.passed:
+            return False, "boot passed, but a failure was expected"
+        if self.exception:
+            exc = result.exception
+            if exc is None:
+                return False, f"no {self.exception} reported (verdict: {result.reason})"
+            if exc.mnemonic != self.exception:
+                return False, f"expected {self.exception}, got {exc.mnemonic} (verdict: {result.reason})"
+            if self.exception not in result.reason:
+                return False, f"verdict does not name {self.exception}: {result.reason}"
+            if self.fault_addr:
+                if not exc.addr:
+                    return False, f"{self.exception} reported without a faulting address: {exc.line!r}"
+                if f"addr={exc.addr}" not in result.reason:
+                    return False, f"verdict does not name the address {exc.addr}: {result.reason}"
+        if self.reason_prefix and not result.reason.startswith(self.reason_prefix):
+            return False, f"expected a {self.reason_prefix} verdict, got: {result.reason}"
+        if self.log_regex and not re.search(self.log_regex, log, re.MULTILINE):
+            return False, f"log has no line matching /{self.log_regex}/ (verdict: {result.reason})"
+        return True, f"detected: {result.reason}"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    cmdline: str
+    # Passed to scripts/qemu.sh on top of the caller's environment (SMP, MEM, MODE, ACCEL).
+    env: dict = field(default_factory=dict)
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    expect: Expect = Expect()
+
+    @property
+    def expects_pass(self) -> bool:
+        return self.expect.verdict == "passed"
+
+
+BASE = {"SMP": "1", "MEM": "128M"}
+
+CASES: list[Case] = [
+    Case("all", "test=all", {**BASE}),
+    Case("all-smp2", "test=all", {**BASE, "SMP": "2"}),
+    # icount only exists under TCG; saying so keeps an ACCEL=kvm caller from turning this case
+    # into a qemu.sh refusal.
+    Case("all-icount", "test=all", {**BASE, "MODE": "icount", "ACCEL": "tcg"}),
+    # 4 GiB of guest RAM puts the PCI hole below 4 GiB into the memory map, so RAM is split.
+    Case("mem-4g", "test=all", {**BASE, "MEM": "4G"}),
+    Case(
+        "fault-detected",
+        "test=fault",
+        {**BASE},
+        expect=Expect(verdict="failed", exception="#PF", fault_addr=True, reason_prefix="panic"),
+    ),
+    Case(
+        "bad-option-detected",
+        "test=all frobnicate=1",
+        {**BASE},
+        expect=Expect(verdict="failed", log_regex=r"^\s*cmdline: error: .*frobnicate"),
+    ),
+    Case(
+        "hang-detected",
+        "test=hang",
+        {**BASE},
+        timeout_s=10.0,
+        expect=Expect(verdict="failed", reason_prefix="hang"),
+    ),
+]
+
+
+def by_name(name: str) -> Case:
+    for c in CASES:
+        if c.name == name:
+            return c
+    raise KeyError(name)
