@@ -76,6 +76,8 @@ void apic_init(void)
     uint64_t base = rdmsr(MSR_APIC_BASE);
     x2 = cpu.x2apic;
     if (x2) {
+        /* The SDM allows x2APIC only from xAPIC mode: enable first, then extend. */
+        wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE);
         wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE | APIC_BASE_X2);
     } else {
         wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE);
