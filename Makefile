@@ -6,7 +6,7 @@ SMP       ?= 1
 MEM       ?= 128M
 CMDLINE   ?=
 
-export ACCEL MODE SMP MEM
+export ACCEL MODE SMP MEM BUILD
 
 # Kernel-independent C: built into the kernel and, with sanitizers, into the host unit tests.
 PURE_SRCS := kernel/lib/err.c kernel/lib/fmt.c kernel/core/cmdline.c \

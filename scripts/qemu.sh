@@ -10,6 +10,9 @@
 # Exit status is QEMU's own, so callers see the kernel's isa-debug-exit codes:
 # 33 = tests passed, 35 = tests failed, 37 = panic, 0 = triple fault/reset (-no-reboot).
 # 2 = this script refused (bad option, bad ACCEL/MODE, KVM not usable, no image).
+
+# QEMU option values are comma lists ("tcg,thread=multi"), not mistaken array syntax.
+# shellcheck disable=SC2054
 set -euo pipefail
 
 die() {
@@ -18,8 +21,13 @@ die() {
 }
 
 usage() {
-    sed -n '5,8p' "$0" | sed 's/^# \{0,1\}//' >&2
-    exit 2
+    local rc=${1:-2}
+    if ((rc == 0)); then
+        sed -n '5,8p' "$0" | sed 's/^# \{0,1\}//'
+    else
+        sed -n '5,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+    fi
+    exit "$rc"
 }
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -47,7 +55,7 @@ while (($#)); do
     --gdb) gdb=1; shift ;;
     --interactive) interactive=1; shift ;;
     --explain) explain=1; shift ;;
-    -h | --help) usage ;;
+    -h | --help) usage 0 ;;
     --) shift; extra=("$@"); break ;;
     *) echo "qemu.sh: unknown argument '$1'" >&2; usage ;;
     esac
@@ -116,15 +124,20 @@ probe_cpu() {
     model=$(grep -m1 '^model name' /proc/cpuinfo 2>/dev/null | sed 's/^[^:]*:[[:space:]]*//' || true)
     key="$qver|$model|$(uname -r)"
     cache="$BUILD/qemu-cpu-model"
+    probe_log=""
     if [[ -r $cache ]]; then
         line=$(head -1 "$cache")
         if [[ ${line%$'\t'*} == "$key" && -n ${line##*$'\t'} ]]; then
             cpu_model=${line##*$'\t'}
             cpu_note="cached"
+            # "-" remembers that nothing worked, so a broken KVM costs one probe, not one per boot.
+            if [[ $cpu_model == - ]]; then
+                probe_log="  (cached in $cache; delete it to probe again)"$'\n'
+                return 1
+            fi
             return 0
         fi
     fi
-    probe_log=""
     for cand in host host,-arch-capabilities max; do
         set +e
         out=$(timeout 20 "$QEMU" -accel kvm -cpu "$cand" -machine q35 -display none -nodefaults \
@@ -136,15 +149,22 @@ probe_cpu() {
         if ((rc == 0)) && ! grep -qiE '(^|[^a-z])error|failed to' <<<"$out"; then
             cpu_model=$cand
             cpu_note="probed"
-            if mkdir -p "$BUILD" 2>/dev/null; then
-                printf '%s\t%s\n' "$key" "$cand" >"$cache.tmp.$$" 2>/dev/null &&
-                    mv -f "$cache.tmp.$$" "$cache" 2>/dev/null || rm -f "$cache.tmp.$$"
-            fi
+            save_cpu_cache "$cache" "$key" "$cand"
             return 0
         fi
         probe_log+="  -cpu $cand: exit $rc: $(grep -iE 'error|failed|assert' <<<"$out" | head -2 | tr '\n' ' ')"$'\n'
     done
+    save_cpu_cache "$cache" "$key" -
     return 1
+}
+
+save_cpu_cache() {
+    # Write-then-rename, so two boots probing at once never leave half a line behind; a
+    # read-only tree just means no cache.
+    if mkdir -p "$(dirname "$1")" 2>/dev/null && printf '%s\t%s\n' "$2" "$3" 2>/dev/null >"$1.tmp.$$"; then
+        mv -f "$1.tmp.$$" "$1" 2>/dev/null || true
+    fi
+    rm -f "$1.tmp.$$"
 }
 
 detect_kvm

@@ -198,6 +198,9 @@ def run_unit_program(res: Results, group: str, label: str, cmd: list[str], timeo
         problems.append("no summary line")
     elif summary is not None and summary != (npass, nfail):
         problems.append(f"summary says {summary[0]} passed, {summary[1]} failed; saw {npass} PASS, {nfail} FAIL")
+    elif not timed_out and npass + nfail == 0:
+        # A test file whose tests never registered would otherwise vanish from the count.
+        problems.append("ran no tests")
     if problems:
         res.record(False, prefix, "; ".join(problems), ["output:"] + _crash_excerpt(text))
 

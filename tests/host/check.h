@@ -1,6 +1,6 @@
 /* Minimal host unit-test framework. Each TEST registers itself; tests/host/check.c runs them all
- * and prints one "PASS name" or "FAIL name: where: what" line per test, then a summary line
- * "<binary>: N passed, N failed" that scripts/test_summary.py adds up. */
+ * and prints "PASS name" or, after the failed check's location and expression, "FAIL name", then
+ * a summary line "<binary>: N passed, N failed" that scripts/run_tests.py adds up. */
 #pragma once
 #include <stdio.h>
 
