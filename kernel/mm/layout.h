@@ -2,6 +2,7 @@
  *   0xffff800000000000  physmap: every RAM frame, 2 MiB pages, NX (page tables, frame contents)
  *   0xffffffff80000000  kernel image (text RX, rodata R, data/bss RW+NX), loaded at 1 MiB physical
  *   0xffffffffc0000000  ioremap window: device registers, 4 KiB pages, uncached, NX
+ *   0xffffffffd0000000  kmap window: temporary kernel mappings of single frames, NX
  * The lower half is left to user address spaces. */
 #pragma once
 #include <stdint.h>
@@ -10,6 +11,8 @@
 #define PHYSMAP_BASE   0xffff800000000000ul
 #define IOREMAP_BASE   0xffffffffc0000000ul
 #define IOREMAP_SIZE   0x0000000010000000ul
+#define KMAP_BASE      0xffffffffd0000000ul
+#define KMAP_SIZE      0x0000000010000000ul
 #define PAGE_SIZE      4096ul
 #define PAGE_SHIFT     12
 #define LARGE_PAGE     (2ul << 20)

@@ -148,6 +148,34 @@ void *ioremap(uint64_t phys, uint64_t size)
     return (void *)(va + offset);
 }
 
+int paging_map(uintptr_t va, uint64_t pa, uint64_t flags)
+{
+    if ((va | pa) & (PAGE_SIZE - 1) || va < KMAP_BASE || va >= KMAP_BASE + KMAP_SIZE)
+        return ERR_INVAL;
+    uint64_t irq = spin_lock_irqsave(&paging_lock);
+    uint64_t *e = walk(va, 0, true);
+    int err = !e ? ERR_NOMEM : (*e & PTE_P) ? ERR_EXIST : 0;
+    if (!err)
+        *e = pa | (flags & (PTE_W | PTE_PCD | PTE_PWT)) | PTE_P | nx;
+    spin_unlock_irqrestore(&paging_lock, irq);
+    return err;
+}
+
+int paging_unmap(uintptr_t va)
+{
+    if (va & (PAGE_SIZE - 1) || va < KMAP_BASE || va >= KMAP_BASE + KMAP_SIZE)
+        return ERR_INVAL;
+    uint64_t irq = spin_lock_irqsave(&paging_lock);
+    uint64_t *e = walk(va, 0, false);
+    int err = !e || !(*e & PTE_P) ? ERR_NOENT : 0;
+    if (!err) {
+        *e = 0;
+        invlpg(va);
+    }
+    spin_unlock_irqrestore(&paging_lock, irq);
+    return err;
+}
+
 uint64_t paging_lookup(uintptr_t va, uint64_t *page_size)
 {
     uint64_t *table = kernel_pml4;

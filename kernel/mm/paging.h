@@ -19,6 +19,12 @@ void paging_init(const struct boot_info *bi);
 /* Maps [phys, phys+size) uncached for device registers; returns the virtual address or NULL. */
 void *ioremap(uint64_t phys, uint64_t size);
 
+/* Maps one 4 KiB page of the kmap window (never executable; PTE_W, PTE_PCD, PTE_PWT honoured).
+ * ERR_INVAL outside the window or unaligned, ERR_EXIST if mapped, ERR_NOMEM without a table page.
+ * Single-CPU TLB maintenance for now: remote shootdown arrives with SMP. */
+int paging_map(uintptr_t va, uint64_t pa, uint64_t flags);
+int paging_unmap(uintptr_t va); /* ERR_NOENT if nothing is mapped there */
+
 /* The leaf entry that maps va (a 4 KiB PTE or a 2 MiB PDE) and its size, or 0 if unmapped. */
 uint64_t paging_lookup(uintptr_t va, uint64_t *page_size);
 

@@ -4,7 +4,9 @@
 #include "arch/x86_64/cpufeat.h"
 #include "arch/x86_64/trap.h"
 #include "core/selftest.h"
+#include "lib/err.h"
 #include "lib/kstring.h"
+#include "mm/frames.h"
 #include "mm/layout.h"
 #include "mm/paging.h"
 
@@ -121,4 +123,23 @@ SELFTEST(paging, ioremap_is_uncached)
     KCHECK((e & (PTE_P | PTE_PCD | PTE_PWT)) == (PTE_P | PTE_PCD | PTE_PWT));
     KCHECK_EQ(e & PTE_ADDR, 0xfee00000);
     KCHECK_EQ(e & PTE_NX, paging_nx());
+}
+
+SELFTEST(paging, kmap_map_unmap)
+{
+    struct fault_ctx ctx;
+    uint64_t phys, size;
+    uintptr_t va = KMAP_BASE + 5 * PAGE_SIZE;
+    KCHECK_EQ(frame_alloc(0, &phys), 0);
+    *(volatile uint64_t *)phys_to_virt(phys) = 0x1122334455667788ul;
+    KCHECK_EQ(paging_map(va, phys, PTE_W), 0);
+    KCHECK_EQ(paging_map(va, phys, PTE_W), ERR_EXIST);
+    KCHECK_EQ(*(volatile uint64_t *)va, 0x1122334455667788ul);
+    KCHECK_EQ(paging_lookup(va, &size) & PTE_NX, paging_nx());
+    KCHECK_EQ(paging_unmap(va), 0);
+    KCHECK_EQ(try_read((volatile uint8_t *)va, &ctx), PF_VECTOR_RESULT);
+    KCHECK_EQ(paging_unmap(va), ERR_NOENT);
+    KCHECK_EQ(paging_map(va + 1, phys, 0), ERR_INVAL);
+    KCHECK_EQ(paging_map((uintptr_t)_text_start, phys, 0), ERR_INVAL);
+    KCHECK_EQ(frame_free(phys, 0), 0);
 }
