@@ -15,6 +15,11 @@ static const struct opt_desc options[] = {
      .offset = offsetof(struct boot_options, test),
      .size = sizeof(bootopt.test),
      .help = "run in-kernel self tests: all, or a comma list of suites / suite.name"},
+    {.name = "bench",
+     .type = OPT_STRING,
+     .offset = offsetof(struct boot_options, bench),
+     .size = sizeof(bootopt.bench),
+     .help = "run in-kernel benchmarks: all, or a comma list of names and globs"},
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))

@@ -6,6 +6,7 @@
 
 struct boot_options {
     char test[128];
+    char bench[256];
 };
 
 extern struct boot_options bootopt;

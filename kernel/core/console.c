@@ -21,6 +21,13 @@ static void console_sink(void *ctx, const char *s, size_t n)
     serial_write(s, n);
 }
 
+void console_write(const char *s, size_t n)
+{
+    uint64_t flags = spin_lock_irqsave(&console_lock);
+    serial_write(s, n);
+    spin_unlock_irqrestore(&console_lock, flags);
+}
+
 int kprintf(const char *fmt, ...)
 {
     va_list ap;

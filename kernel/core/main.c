@@ -9,6 +9,7 @@
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/tsc.h"
 #include "core/bootinfo.h"
+#include "bench/kernel/kbench.h"
 #include "core/bootopts.h"
 #include "core/cmdline.h"
 #include "core/console.h"
@@ -61,6 +62,8 @@ void kmain(uint32_t magic, uint32_t mbi_phys, uint64_t entry_tsc)
 
     if (bootopt_given("test"))
         machine_exit(selftest_run(bootopt.test, option_errors));
+    if (bootopt_given("bench"))
+        machine_exit(kbench_run(bootopt.bench, options, option_errors));
     if (option_errors)
         kprintf("cmdline: %d error(s) above; continuing with defaults for those options\n",
                 option_errors);

@@ -1,0 +1,133 @@
+/* Memory-management primitives (TARGETS.md K-5, K-6, K-7). Each times one call with the state
+ * that call would meet in steady use: allocation right after a free of the same size (the
+ * allocator's hot path), mapping into a window whose page tables already exist. */
+#include <stdint.h>
+
+#include "libbench/libbench.h"
+#include "mm/frames.h"
+#include "mm/kmem.h"
+#include "mm/layout.h"
+#include "mm/paging.h"
+
+static void bm_frame_alloc(struct lb_state *s)
+{
+    unsigned order = lb_arg(s);
+    uint64_t phys;
+    while (lb_next(s)) {
+        uint64_t t = lb_start(s);
+        int err = frame_alloc(order, &phys);
+        lb_stop(s, t);
+        if (err) {
+            lb_fail(s, "frame_alloc failed");
+            return;
+        }
+        frame_free(phys, order);
+    }
+}
+LB_BENCHMARK_ARG("frame_alloc/order:0", bm_frame_alloc, 0, "K-5", "buddy: allocate a 4 KiB frame");
+LB_BENCHMARK_ARG("frame_alloc/order:9", bm_frame_alloc, 9, "K-5", "buddy: allocate a 2 MiB block");
+
+static void bm_frame_free(struct lb_state *s)
+{
+    unsigned order = lb_arg(s);
+    uint64_t phys;
+    while (lb_next(s)) {
+        if (frame_alloc(order, &phys)) {
+            lb_fail(s, "frame_alloc failed");
+            return;
+        }
+        uint64_t t = lb_start(s);
+        frame_free(phys, order);
+        lb_stop(s, t);
+    }
+}
+LB_BENCHMARK_ARG("frame_free/order:0", bm_frame_free, 0, "K-5", "buddy: free a 4 KiB frame");
+
+static struct kmem_cache bench_cache;
+
+static void bm_kmem_alloc(struct lb_state *s)
+{
+    if (kmem_cache_init(&bench_cache, "bench", lb_arg(s), 8)) {
+        lb_fail(s, "kmem_cache_init failed");
+        return;
+    }
+    while (lb_next(s)) {
+        uint64_t t = lb_start(s);
+        void *obj = kmem_alloc(&bench_cache);
+        lb_stop(s, t);
+        if (!obj) {
+            lb_fail(s, "kmem_alloc failed");
+            break;
+        }
+        kmem_free(&bench_cache, obj);
+    }
+    kmem_cache_destroy(&bench_cache);
+}
+LB_BENCHMARK_ARG("kmem_alloc/size:64", bm_kmem_alloc, 64, "K-6", "slab: allocate a 64 B object");
+LB_BENCHMARK_ARG("kmem_alloc/size:1024", bm_kmem_alloc, 1024, "K-6",
+                 "slab: allocate a 1 KiB object");
+
+static void bm_kmem_free(struct lb_state *s)
+{
+    if (kmem_cache_init(&bench_cache, "bench", lb_arg(s), 8)) {
+        lb_fail(s, "kmem_cache_init failed");
+        return;
+    }
+    while (lb_next(s)) {
+        void *obj = kmem_alloc(&bench_cache);
+        if (!obj) {
+            lb_fail(s, "kmem_alloc failed");
+            break;
+        }
+        uint64_t t = lb_start(s);
+        kmem_free(&bench_cache, obj);
+        lb_stop(s, t);
+    }
+    kmem_cache_destroy(&bench_cache);
+}
+LB_BENCHMARK_ARG("kmem_free/size:64", bm_kmem_free, 64, "K-6", "slab: free a 64 B object");
+
+#define BENCH_VA (KMAP_BASE + 64 * PAGE_SIZE)
+
+static void bm_page_map(struct lb_state *s)
+{
+    uint64_t phys;
+    if (frame_alloc(0, &phys)) {
+        lb_fail(s, "frame_alloc failed");
+        return;
+    }
+    while (lb_next(s)) {
+        uint64_t t = lb_start(s);
+        int err = paging_map(BENCH_VA, phys, PTE_W);
+        lb_stop(s, t);
+        if (err) {
+            lb_fail(s, "paging_map failed");
+            break;
+        }
+        paging_unmap(BENCH_VA);
+    }
+    frame_free(phys, 0);
+}
+LB_BENCHMARK("page_map", bm_page_map, "K-7", "map one 4 KiB kernel page (tables present)");
+
+static void bm_page_unmap(struct lb_state *s)
+{
+    uint64_t phys;
+    if (frame_alloc(0, &phys)) {
+        lb_fail(s, "frame_alloc failed");
+        return;
+    }
+    while (lb_next(s)) {
+        if (paging_map(BENCH_VA, phys, PTE_W)) {
+            lb_fail(s, "paging_map failed");
+            break;
+        }
+        /* Touch it so that the unmap really has a TLB entry to invalidate. */
+        LB_KEEP(*(volatile uint64_t *)BENCH_VA);
+        uint64_t t = lb_start(s);
+        paging_unmap(BENCH_VA);
+        lb_stop(s, t);
+    }
+    frame_free(phys, 0);
+}
+LB_BENCHMARK("page_unmap", bm_page_unmap, "K-7", "unmap one 4 KiB kernel page with INVLPG");
