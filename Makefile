@@ -8,6 +8,10 @@ CMDLINE   ?=
 
 export ACCEL MODE SMP MEM BUILD
 
+# Debian's interpreter: the numpy/scipy/matplotlib the scripts use are Debian packages, and a
+# python3 earlier on PATH (pyenv, venv) would not see them.
+PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
+
 # Kernel-independent C: built into the kernel and, with sanitizers, into the host unit tests.
 PURE_SRCS := kernel/lib/err.c kernel/lib/fmt.c kernel/core/cmdline.c \
              kernel/mm/buddy.c kernel/mm/slab.c $(wildcard bench/libbench/*.c)
@@ -77,7 +81,7 @@ deps:
 	@bash scripts/deps.sh test
 
 test: deps kernel host-tests
-	@python3 scripts/run_tests.py --logdir $(BUILD)/test --boot $(KERNEL_IMG) --host $(HOST_TESTS)
+	@$(PYTHON) scripts/run_tests.py --logdir $(BUILD)/test --boot $(KERNEL_IMG) --host $(HOST_TESTS)
 
 run: deps kernel
 	@scripts/qemu.sh --interactive --kernel $(KERNEL_IMG) --cmdline "$(CMDLINE)"

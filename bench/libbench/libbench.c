@@ -159,6 +159,28 @@ static bool usable(const struct lb_benchmark *b)
     return b && b->name && b->fn;
 }
 
+/* Benchmarks run and are listed in name order (equal names in table order): section order is
+ * whatever the compiler and linker made of it (GCC emits a file's registrations in reverse). */
+static bool ordered_after(const struct run *r, size_t a, size_t b)
+{
+    int c = strcmp(r->list[a]->name, r->list[b]->name);
+    return c > 0 || (c == 0 && a > b);
+}
+
+/* The usable benchmark following prev (r->n: start) in that order, or r->n past the last one.
+ * Quadratic, but without memory to sort into and with at most a few hundred benchmarks. */
+static size_t next_in_order(const struct run *r, size_t prev)
+{
+    size_t best = r->n;
+    for (size_t i = 0; i < r->n; i++) {
+        if (!usable(r->list[i]) || (prev != r->n && !ordered_after(r, i, prev)))
+            continue;
+        if (best == r->n || ordered_after(r, best, i))
+            best = i;
+    }
+    return best;
+}
+
 static bool selected(const struct run *r, const struct lb_benchmark *b)
 {
     const char *f = r->filter, *p;
@@ -206,11 +228,9 @@ static void check_filter(struct run *r)
         msg_add(&m, "bench: %s '%.*s' (known:", glob ? "no benchmark matches" : "unknown benchmark",
                 (int)len, p);
         const char *sep = " ";
-        for (size_t i = 0; i < r->n; i++) {
-            if (usable(r->list[i])) {
-                msg_add(&m, "%s%s", sep, r->list[i]->name);
-                sep = ", ";
-            }
+        for (size_t i = next_in_order(r, r->n); i < r->n; i = next_in_order(r, i)) {
+            msg_add(&m, "%s%s", sep, r->list[i]->name);
+            sep = ", ";
         }
         msg_add(&m, "%s)", sep[0] == ' ' ? " none" : "");
         msg_send(r, &m);
@@ -528,8 +548,8 @@ int lb_run_list(const struct lb_env *env, const char *filter,
     r.overhead = measure_overhead(env);
     write_context(&r);
     uint64_t family = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (usable(list[i]) && selected(&r, list[i]))
+    for (size_t i = next_in_order(&r, n); i < n; i = next_in_order(&r, i)) {
+        if (selected(&r, list[i]))
             run_one(&r, list[i], family++);
     }
     lb_json_raw(&r.j, r.first_entry ? "]\n}\n" : "\n  ]\n}\n");

@@ -22,7 +22,8 @@
  * the same throughout a benchmark, and statistics are then those of the per-batch samples divided
  * by n (percentiles of batch means, not of single operations: those were never observed).
  *
- * What the harness does (lb_run), per selected benchmark, in registration order:
+ * What the harness does (lb_run), per selected benchmark, in name order (strcmp; the section's
+ * order is the compiler's and linker's choice, GCC emitting a file's registrations in reverse):
  *  1. once, before any benchmark: measures the timer overhead, the median of LB_OVERHEAD_PAIRS
  *     empty lb_start/lb_stop pairs (after as many discarded ones), and subtracts it from every
  *     sample afterwards, clamping at 0;
@@ -54,8 +55,11 @@
  *          {..., "run_type": "aggregate", "aggregate_name", "aggregate_unit": "time",
  *          "iterations" (the repetition count), "real_time", "cpu_time", "time_unit": "ns",
  *          "ticks" (the same aggregate in ticks per operation, 3 decimals)}]}
- * Each benchmark is its own family: family_index counts the benchmarks run, in order.
- * ns = ticks * 10^9 / ticks_hz, computed in integers and floored to 0.001 ns. */
+ * Aggregates are over the repetitions' mean per operation; the median is the nearest-rank one
+ * like everywhere here, i.e. with an even repetition count the lower middle value (Google
+ * Benchmark averages the two). Each benchmark is its own family: family_index counts the
+ * benchmarks run, in run order. ns = ticks * 10^9 / ticks_hz; every fraction is computed in
+ * integers and floored to 0.001. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -136,7 +140,7 @@ int lb_run(const struct lb_env *env, const char *filter);
 int lb_run_list(const struct lb_env *env, const char *filter,
                 const struct lb_benchmark *const *list, size_t n);
 
-/* The lb_benchmarks section as a table, in link order; *n receives its length. */
+/* The lb_benchmarks section as a table, in link order (not sorted); *n receives its length. */
 const struct lb_benchmark *const *lb_registry(size_t *n);
 
 /* Per-run state handed to the benchmark function. Fields are the harness's; use the functions. */
@@ -205,8 +209,9 @@ static inline uint64_t lb_arg(const struct lb_state *s)
     return s->bench->arg;
 }
 
-/* Abandons the benchmark: lb_next returns false from now on, nothing of it is written to the
- * JSON, and msg (kept by pointer) is reported as an error. */
+/* Abandons the benchmark: lb_next returns false from now on, msg (kept by pointer) is reported
+ * as an error, and no further entry of it is written (none at all when it fails during warm-up
+ * or the iteration-count search, where setup failures show up). */
 void lb_fail(struct lb_state *s, const char *msg);
 
 /* Makes the compiler treat v as used and memory as clobbered, so that a measured computation is
