@@ -41,7 +41,7 @@ KERNEL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(KERNEL_SRCS)) $(patsubst %.S,$(BUIL
 KERNEL_ELF  := $(BUILD)/kernel.elf
 KERNEL_IMG  := $(BUILD)/tachyon.bin
 
-.PHONY: all kernel host-tests test run debug deps clean
+.PHONY: all kernel host-tests test bench bench-quick compare run debug deps deps-bench clean
 
 all: kernel
 
@@ -80,8 +80,24 @@ $(BUILD)/host/test_%: tests/host/test_%.c tests/host/check.c tests/host/check.h 
 deps:
 	@bash scripts/deps.sh test
 
+deps-bench:
+	@bash scripts/deps.sh bench
+
 test: deps kernel host-tests
 	@$(PYTHON) scripts/run_tests.py --logdir $(BUILD)/test --boot $(KERNEL_IMG) --host $(HOST_TESTS)
+
+# Boots the benchmark matrix (bench/matrix.py) and writes results/runs/<run-id>/: raw JSON per
+# boot, merged JSON, CSV, report.md and plots; results/latest points at it.
+bench: deps-bench kernel
+	@$(PYTHON) scripts/bench.py run --kernel $(KERNEL_IMG) --elf $(KERNEL_ELF)
+
+bench-quick: deps-bench kernel
+	@$(PYTHON) scripts/bench.py run --quick --kernel $(KERNEL_IMG) --elf $(KERNEL_ELF)
+
+BASE ?= results/baseline
+NEW  ?= results/latest
+compare: deps-bench
+	@$(PYTHON) scripts/compare.py $(BASE) $(NEW)
 
 run: deps kernel
 	@scripts/qemu.sh --interactive --kernel $(KERNEL_IMG) --cmdline "$(CMDLINE)"
