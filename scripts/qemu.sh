@@ -3,9 +3,9 @@
 # benchmarks, people debugging) goes through here so that every log says exactly what ran.
 #
 # Usage: scripts/qemu.sh [--kernel IMAGE] [--cmdline "opts"] [--serial FILE] [--gdb]
-#                        [--interactive] [--explain] [-- extra qemu args]
+#                        [--interactive] [--explain] [--trace FILE] [-- extra qemu args]
 # Environment: ACCEL=kvm|tcg  MODE=cycles|icount  SMP (default 1)  MEM (default 128M)
-#              BUILD (default build)  QEMU (default qemu-system-x86_64)
+#              BUILD (default build)  QEMU (default qemu-system-x86_64)  TRACE_MB (default 32)
 #
 # Exit status is QEMU's own, so callers see the kernel's isa-debug-exit codes:
 # 33 = tests passed, 35 = tests failed, 37 = panic, 0 = triple fault/reset (-no-reboot).
@@ -42,6 +42,7 @@ serial=""
 gdb=0
 interactive=0
 explain=0
+trace=""
 extra=()
 
 while (($#)); do
@@ -55,6 +56,9 @@ while (($#)); do
     --gdb) gdb=1; shift ;;
     --interactive) interactive=1; shift ;;
     --explain) explain=1; shift ;;
+    --trace) (($# >= 2)) || die "--trace needs an argument"; trace=$2; shift 2
+        [[ -n $trace ]] || die "--trace needs a file name" ;;
+    --trace=*) trace=${1#*=}; shift; [[ -n $trace ]] || die "--trace needs a file name" ;;
     -h | --help) usage 0 ;;
     --) shift; extra=("$@"); break ;;
     *) echo "qemu.sh: unknown argument '$1'" >&2; usage ;;
@@ -67,6 +71,13 @@ SMP=${SMP:-1}
 MEM=${MEM:-128M}
 [[ $SMP =~ ^[1-9][0-9]*$ ]] || die "SMP='$SMP' is not a positive integer"
 [[ $MEM =~ ^[1-9][0-9]*[KMGTkmgt]?$ ]] || die "MEM='$MEM' is not a size like 128M or 4G"
+# The trace region is a PCI BAR, and BAR sizes are powers of two.
+TRACE_MB=${TRACE_MB:-32}
+if ! [[ $TRACE_MB =~ ^[1-9][0-9]{0,4}$ ]] || ((TRACE_MB & (TRACE_MB - 1))); then
+    die "TRACE_MB='$TRACE_MB' is not a power of two number of MiB"
+fi
+# QEMU splits -object values at commas.
+[[ $trace != *,* ]] || die "--trace FILE must not contain a comma: '$trace'"
 
 case ${MODE:-} in
 "" | cycles | icount) ;;
@@ -222,6 +233,7 @@ else
 fi
 
 summary="accel=$accel ($accel_why) mode=$mode cpu=$cpu_model${cpu_note:+ ($cpu_note)} smp=$SMP mem=$MEM"
+[[ -n $trace ]] && summary+=" trace=$trace (${TRACE_MB} MiB ivshmem)"
 
 if ((explain)); then
     echo "qemu.sh: $summary"
@@ -233,6 +245,7 @@ if ((explain)); then
     echo "  smp:    $SMP"
     echo "  mem:    $MEM"
     echo "  kernel: $kernel${cmdline:+ (cmdline: $cmdline)}"
+    echo "  trace:  ${trace:-none}${trace:+ (ivshmem-plain, $TRACE_MB MiB, backed by this file)}"
     echo "  qemu:   $QEMU ${accel_args[*]} -cpu $cpu_model -machine q35 ..."
     exit 0
 fi
@@ -246,6 +259,15 @@ args=("${accel_args[@]}" -cpu "$cpu_model" -machine q35
     -device isa-debug-exit,iobase=0xf4,iosize=0x04
     -kernel "$kernel")
 [[ -n $cmdline ]] && args+=(-append "$cmdline")
+
+# The kernel finds this ivshmem-plain device over PCI and writes its trace rings straight into
+# the file (kernel/trace/trace.c). Emptied first: QEMU maps an existing file as it is, and a
+# previous run's header would otherwise pass for this run's trace if the kernel never wrote one.
+if [[ -n $trace ]]; then
+    : >"$trace" || die "cannot create trace file '$trace'"
+    args+=(-object "memory-backend-file,id=trace,share=on,mem-path=$trace,size=${TRACE_MB}M"
+        -device ivshmem-plain,memdev=trace)
+fi
 
 if ((interactive)); then
     args+=(-serial mon:stdio)

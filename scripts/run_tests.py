@@ -394,6 +394,7 @@ class Boot:
     log: str = ""
     capped: bool = False
     error: Optional[str] = None
+    post_error: str = ""
     result: Optional[bootlog.BootResult] = None
     extra: list[str] = field(default_factory=list)
 
@@ -438,6 +439,7 @@ def run_boot(case: boot_cases.Case, image: str, logdir: Path) -> Boot:
     env = dict(os.environ)
     env.update(case.env)
     cmd = ["bash", str(QEMU_SH), "--kernel", image, "--cmdline", case.cmdline]
+    cmd += [a.format(logdir=logdir) for a in case.qemu_args]
     with open(boot.log_path, "wb") as logf, open(err_path, "wb") as errf:
         t0 = time.monotonic()
         # Start and register under the lock, so a concurrent interrupt either sees this QEMU
@@ -475,6 +477,12 @@ def run_boot(case: boot_cases.Case, image: str, logdir: Path) -> Boot:
     )
     if boot.capped:
         boot.extra.append(f"serial log capped at {LOG_CAP_BYTES >> 20} MiB")
+    if case.post and boot.result.passed:
+        post = [a.format(logdir=logdir, log=boot.log_path) for a in case.post]
+        p = subprocess.run([sys.executable, *post], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        if p.returncode != 0:
+            boot.post_error = f"{' '.join(post)} exited {p.returncode}"
+            boot.extra += [f"! {ln}" for ln in (p.stdout + p.stderr).splitlines()[-TAIL_LINES:]]
     return boot
 
 
@@ -505,6 +513,8 @@ def report_boot(res: Results, boot: Boot) -> None:
             res.record(t.passed, f"boot/{name}/{t.name}", "" if t.passed else f"{t.reason} (log: {rel})")
         if not r.passed and not (r.only_test_failures and not boot.capped):
             res.record(False, f"boot/{name}", r.reason, details + [f"also: {p}" for p in r.problems[1:]])
+        if case.post and r.passed:
+            res.record(not boot.post_error, f"boot/{name}/post", boot.post_error, details if boot.post_error else [])
     else:
         ok, why = case.expect.check(r, boot.log)
         res.record(ok, f"boot/{name}", why, [] if ok else details)

@@ -20,6 +20,11 @@ static const struct opt_desc options[] = {
      .offset = offsetof(struct boot_options, bench),
      .size = sizeof(bootopt.bench),
      .help = "run in-kernel benchmarks: all, or a comma list of names and globs"},
+    {.name = "trace",
+     .type = OPT_STRING,
+     .offset = offsetof(struct boot_options, trace),
+     .size = sizeof(bootopt.trace),
+     .help = "record trace events: off, on, or a comma list of syscall,ipc,sched,irq,exc,mark"},
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))

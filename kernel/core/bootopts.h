@@ -7,6 +7,7 @@
 struct boot_options {
     char test[128];
     char bench[256];
+    char trace[64];
 };
 
 extern struct boot_options bootopt;

@@ -17,6 +17,7 @@
 #include "core/selftest.h"
 #include "mm/frames.h"
 #include "mm/paging.h"
+#include "trace/trace.h"
 
 #ifndef TACHYON_COMMIT
 #define TACHYON_COMMIT "unknown"
@@ -60,10 +61,20 @@ void kmain(uint32_t magic, uint32_t mbi_phys, uint64_t entry_tsc)
     kprintf("tachyon: ready in %lu us (%lu TSC ticks since kernel entry), %lu frames free\n",
             tsc_ticks_to_us(t_ready - entry_tsc), t_ready - entry_tsc, frames_free());
 
-    if (bootopt_given("test"))
-        machine_exit(selftest_run(bootopt.test, option_errors));
-    if (bootopt_given("bench"))
-        machine_exit(kbench_run(bootopt.bench, options, option_errors));
+    /* After the ready stamp: zeroing the rings is not part of the boot path. */
+    if (bootopt_given("trace") && trace_init(bootopt.trace))
+        option_errors++;
+
+    if (bootopt_given("test")) {
+        unsigned status = selftest_run(bootopt.test, option_errors);
+        trace_finish();
+        machine_exit(status);
+    }
+    if (bootopt_given("bench")) {
+        unsigned status = kbench_run(bootopt.bench, options, option_errors);
+        trace_finish();
+        machine_exit(status);
+    }
     if (option_errors)
         kprintf("cmdline: %d error(s) above; continuing with defaults for those options\n",
                 option_errors);

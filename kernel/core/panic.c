@@ -5,6 +5,7 @@
 #include "arch/x86_64/cpu.h"
 #include "core/console.h"
 #include "lib/fmt.h"
+#include "trace/trace.h"
 
 #define DEBUG_EXIT_PORT 0xf4
 
@@ -29,5 +30,6 @@ void panic(const char *fmt, ...)
     fmt_vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     kprintf("PANIC: %s\n", msg);
+    trace_finish(); /* the events leading up to a panic are the ones worth having */
     machine_exit(EXIT_PANIC);
 }

@@ -65,6 +65,11 @@ class Case:
     env: dict = field(default_factory=dict)
     timeout_s: float = DEFAULT_TIMEOUT_S
     expect: Expect = Expect()
+    # Extra scripts/qemu.sh arguments; "{logdir}" is replaced by the log directory.
+    qemu_args: tuple = ()
+    # A host command run after the boot passed ("{logdir}" and "{log}" filled in); it must exit
+    # 0 for the case to pass, e.g. exporting and validating a trace the boot wrote.
+    post: tuple = ()
 
     @property
     def expects_pass(self) -> bool:
@@ -81,6 +86,27 @@ CASES: list[Case] = [
     Case("all-icount", "test=all", {**BASE, "MODE": "icount", "ACCEL": "tcg"}),
     # 4 GiB of guest RAM puts the PCI hole below 4 GiB into the memory map, so RAM is split.
     Case("mem-4g", "test=all", {**BASE, "MEM": "4G"}),
+    # Trace rings in an ivshmem file shared with the host, then exported to Perfetto JSON.
+    Case(
+        "trace-ivshmem",
+        "test=trace,pci trace=on",
+        {**BASE},
+        qemu_args=("--trace", "{logdir}/trace-ivshmem.shm"),
+        post=("scripts/trace_export.py", "{logdir}/trace-ivshmem.shm", "--out", "{logdir}/trace-ivshmem", "--no-png"),
+    ),
+    # No ivshmem device: the fallback dumps the rings over serial.
+    Case(
+        "trace-serial",
+        "test=trace trace=irq,exc,mark",
+        {**BASE},
+        post=("scripts/trace_export.py", "{log}", "--format", "serial", "--out", "{logdir}/trace-serial", "--no-png"),
+    ),
+    Case(
+        "bad-trace-option-detected",
+        "test=trace trace=irq,bogus",
+        {**BASE},
+        expect=Expect(verdict="failed", log_regex=r"^cmdline: error: option 'trace': unknown event class 'bogus'"),
+    ),
     Case(
         "fault-detected",
         "test=fault",

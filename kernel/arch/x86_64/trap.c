@@ -10,6 +10,7 @@
 #include "arch/x86_64/gdt.h"
 #include "core/console.h"
 #include "core/panic.h"
+#include "trace/trace.h"
 
 struct __attribute__((packed)) idt_gate {
     uint16_t offset_lo;
@@ -128,6 +129,7 @@ static void recover(struct trap_frame *f, struct fault_ctx *ctx)
     f->rsp = ctx->rsp;
     f->rip = ctx->rip;
     f->rax = f->vector + 1;
+    trace_event(TR_EXC_EXIT, f->vector, f->rip);
 }
 
 void trap_dispatch(struct trap_frame *f);
@@ -135,6 +137,11 @@ void trap_dispatch(struct trap_frame *f);
 void trap_dispatch(struct trap_frame *f)
 {
     if (f->vector < VEC_FIRST_IRQ) {
+        /* cr2 is read only when tracing: the read cannot be optimised away. */
+        if (f->vector != VEC_PF)
+            trace_event(TR_EXC_ENTER, f->vector, f->error);
+        else if (trace_enabled(TR_PAGE_FAULT))
+            trace_record(TR_PAGE_FAULT, read_cr2(), f->error);
         /* NMI and machine checks are never "expected": they are not caused by the probe. */
         if (fault_armed && (f->cs & 3) == 0 && f->vector != 2 && f->vector != 18) {
             recover(f, fault_armed);
@@ -144,10 +151,13 @@ void trap_dispatch(struct trap_frame *f)
         panic("unhandled exception %s at rip=%#lx",
               f->vector < 32 && mnemonics[f->vector] ? mnemonics[f->vector] : "#??", f->rip);
     }
+    trace_event(TR_IRQ_ENTER, f->vector, f->rip);
     if (handlers[f->vector]) {
         handlers[f->vector](f);
+        trace_event(TR_IRQ_EXIT, f->vector, 0);
         return;
     }
     /* The masked 8259s can still raise spurious IRQ 7/15; count, never panic. */
     spurious_count++;
+    trace_event(TR_IRQ_EXIT, f->vector, 0);
 }
