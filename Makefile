@@ -28,9 +28,10 @@ KCC      ?= gcc
 KLD      ?= ld
 KOBJCOPY ?= objcopy
 COMMIT   := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+COMMIT_H := $(BUILD)/generated/commit.h
 KCFLAGS  := -std=gnu11 -ffreestanding -fno-pic -fno-pie -mcmodel=kernel -mno-red-zone \
             -mgeneral-regs-only -fno-stack-protector -fno-omit-frame-pointer -fno-common \
-            -O2 -g -Wall -Wextra -Werror -I. -Ikernel -Ibench -MMD -MP -DTACHYON_COMMIT='"$(COMMIT)"'
+            -O2 -g -Wall -Wextra -Werror -I. -Ikernel -Ibench -I$(BUILD)/generated -MMD -MP
 KLDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments \
             -T kernel/arch/x86_64/linker.ld
 
@@ -55,6 +56,17 @@ $(KERNEL_ELF): $(KERNEL_OBJS) kernel/arch/x86_64/linker.ld
 	@echo "  LD      $@"
 	@$(KLD) $(KLDFLAGS) -o $@ $(KERNEL_OBJS)
 	@size $@ | awk 'NR==2 { printf "kernel: text %d B, data %d B, bss %d B\n", $$1, $$2, $$3 }'
+
+# Rewritten only when the commit changes, so that objects naming it rebuild exactly then.
+$(COMMIT_H): FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define TACHYON_COMMIT "$(COMMIT)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
+
+.PHONY: FORCE
+FORCE:
+
+$(BUILD)/kernel/core/main.o $(BUILD)/bench/kernel/kbench.o: $(COMMIT_H)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

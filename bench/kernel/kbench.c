@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include "commit.h"
+
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpufeat.h"
 #include "arch/x86_64/tsc.h"
@@ -15,9 +17,6 @@
 #include "mm/frames.h"
 #include "mm/layout.h"
 
-#ifndef TACHYON_COMMIT
-#define TACHYON_COMMIT "unknown"
-#endif
 
 #define SAMPLE_ORDER 3 /* 32 KiB: 4096 samples per repetition */
 

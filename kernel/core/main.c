@@ -2,6 +2,8 @@
  * phase took, then run the self tests the command line asks for or idle. */
 #include <stdint.h>
 
+#include "commit.h"
+
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/cpufeat.h"
@@ -19,9 +21,6 @@
 #include "mm/paging.h"
 #include "trace/trace.h"
 
-#ifndef TACHYON_COMMIT
-#define TACHYON_COMMIT "unknown"
-#endif
 
 void kmain(uint32_t magic, uint32_t mbi_phys, uint64_t entry_tsc);
 
