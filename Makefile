@@ -101,10 +101,14 @@ test: deps kernel host-tests
 # Boots the benchmark matrix (bench/matrix.py) and writes results/runs/<run-id>/: raw JSON per
 # boot, merged JSON, CSV, report.md and plots; results/latest points at it.
 bench: deps-bench kernel
-	@$(PYTHON) scripts/bench.py run --kernel $(KERNEL_IMG) --elf $(KERNEL_ELF)
+	@$(PYTHON) scripts/bench.py run --kernel $(KERNEL_IMG) --elf $(KERNEL_ELF) $(BENCH_ARGS)
 
 bench-quick: deps-bench kernel
-	@$(PYTHON) scripts/bench.py run --quick --kernel $(KERNEL_IMG) --elf $(KERNEL_ELF)
+	@$(PYTHON) scripts/bench.py run --quick --kernel $(KERNEL_IMG) --elf $(KERNEL_ELF) $(BENCH_ARGS)
+
+# BENCH=glob,... picks benchmarks, VARIANTS=a,b variants, BOOTS=N boots per variant.
+BENCH_ARGS = $(if $(BENCH),--bench $(BENCH)) $(if $(VARIANTS),--variants $(VARIANTS)) \
+             $(if $(BOOTS),--boots $(BOOTS))
 
 BASE ?= results/baseline
 NEW  ?= results/latest

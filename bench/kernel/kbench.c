@@ -13,6 +13,7 @@
 #include "core/console.h"
 #include "core/panic.h"
 #include "lib/fmt.h"
+#include "lib/kstring.h"
 #include "libbench/libbench.h"
 #include "mm/frames.h"
 #include "mm/layout.h"
@@ -30,6 +31,8 @@ static void report_error(void *ctx, const char *msg)
 {
     int *errors = ctx;
     (*errors)++;
+    if (!strncmp(msg, "bench: ", 7))
+        msg += 7;
     kprintf("bench: error: %s\n", msg);
 }
 

@@ -75,10 +75,11 @@ static bool is_name_char(char c)
     return is_alnum(c) || c == '_' || c == '.' || c == '-';
 }
 
+/* '*' and '?' let a value carry glob patterns (bench=frame_*). */
 static bool is_string_char(char c)
 {
     return is_alnum(c) || c == '_' || c == '.' || c == ',' || c == ':' || c == '/' || c == '+' ||
-           c == '-';
+           c == '-' || c == '*' || c == '?';
 }
 
 static char lower(char c)
@@ -208,7 +209,7 @@ static void store_string(const struct opt_desc *o, void *dst, const char *val, s
                 fmt_snprintf(what, sizeof(what), "'%c'", c);
             else
                 fmt_snprintf(what, sizeof(what), "byte 0x%02x", c);
-            report(r, "option '%s': '%s' contains %s (allowed: letters, digits and _.,:/+-)",
+            report(r, "option '%s': '%s' contains %s (allowed: letters, digits and _.,:/+-*?)",
                    o->name, show(&sv, val, len), what);
             return;
         }

@@ -209,13 +209,13 @@ TEST(cmdline_string)
 
     REJECTS("ipc=12345678", "option 'ipc': '12345678' is too long (8 characters, at most 7)");
     REJECTS("sched=rr!", "option 'sched': 'rr!' contains '!' "
-                         "(allowed: letters, digits and _.,:/+-)");
+                         "(allowed: letters, digits and _.,:/+-*?)");
     REJECTS("sched=a=b", "option 'sched': 'a=b' contains '=' "
-                         "(allowed: letters, digits and _.,:/+-)");
+                         "(allowed: letters, digits and _.,:/+-*?)");
     REJECTS("sched=a\x01z", "option 'sched': 'a?z' contains byte 0x01 "
-                            "(allowed: letters, digits and _.,:/+-)");
+                            "(allowed: letters, digits and _.,:/+-*?)");
     REJECTS("sched=\xc3\xa9", "option 'sched': '?" "?' contains byte 0xc3 "
-                              "(allowed: letters, digits and _.,:/+-)");
+                              "(allowed: letters, digits and _.,:/+-*?)");
     REJECTS("sched=", "option 'sched' needs a value (sched=VALUE)");
     REJECTS("sched", "option 'sched' needs a value (sched=VALUE)");
 }
@@ -268,7 +268,7 @@ TEST(cmdline_many_errors_in_one_line)
     CHECK(strncmp(errs.msg[0], "unknown option 'foo'", 20) == 0);
     CHECK_STR(errs.msg[1], "option 'smp': 0 is out of range 1..64");
     CHECK_STR(errs.msg[2], "option 'test': 'a!b' contains '!' "
-                           "(allowed: letters, digits and _.,:/+-)");
+                           "(allowed: letters, digits and _.,:/+-*?)");
     CHECK_STR(errs.msg[3], "option 'fastpath': 'maybe' is not on/off");
     CHECK_STR(errs.msg[4], "option 'quantum_us' needs a value (quantum_us=N)");
     CHECK_STR(errs.msg[5], "option 'smp' given twice");
