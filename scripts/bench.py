@@ -37,6 +37,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -61,7 +62,7 @@ FULL_BOOTS, QUICK_BOOTS = 3, 1
 DEFAULT_TIMEOUT_S = 300.0
 # What the kernel's command-line parser accepts in a value (kernel/core/cmdline.c). Anything else
 # is rejected there, bench= is then ignored and the boot idles until the timeout: refuse it here.
-BENCH_FILTER = re.compile(r"^[A-Za-z0-9_.,:/+-]+$")
+BENCH_FILTER = re.compile(r"^[A-Za-z0-9_.,:/+*?-]+$")
 EXIT_BENCH_ERRORS = 35
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -577,6 +578,32 @@ def cmd_merge(a) -> int:
     return 1 if problems else 0
 
 
+BASELINE_FILES = ("summary.csv", "report.md", "run.json")
+
+
+def cmd_baseline(a) -> int:
+    """Copies a finished run to results/baseline, the reference `make compare` and CI use. Raw
+    samples are dropped from merged.json: the comparison needs only the per-repetition figures,
+    and the baseline is committed, so it stays small."""
+    run, dest = Path(a.run_dir), ROOT / "results" / "baseline"
+    if not (run / "merged.json").is_file():
+        print(f"bench: {run} has no merged.json (not a finished run?)", file=sys.stderr)
+        return 2
+    doc = json.loads((run / "merged.json").read_text())
+    for b in doc.get("benchmarks", []):
+        b.pop("samples", None)
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    (dest / "merged.json").write_text(json.dumps(doc, indent=1) + "\n")
+    for name in BASELINE_FILES:
+        if (run / name).is_file():
+            shutil.copy2(run / name, dest / name)
+    if (run / "plots").is_dir():
+        shutil.copytree(run / "plots", dest / "plots")
+    print(f"bench: baseline is now {run.name} ({dest.relative_to(ROOT)})")
+    return 0
+
+
 def cmd_list(_a) -> int:
     for v in matrix.VARIANTS:
         print(f"{v.name:24} options={v.options!r:30} quick={'yes' if v.quick else 'no':3} {v.description}")
@@ -601,14 +628,16 @@ def main(argv: Optional[list[str]] = None) -> int:
     m.add_argument("run_dir")
     m.add_argument("--no-plots", action="store_true")
     sub.add_parser("list", help="print the variants of the matrix")
+    bl = sub.add_parser("baseline", help="make a finished run the committed baseline (results/baseline)")
+    bl.add_argument("run_dir")
     a = ap.parse_args(argv)
     if a.cmd == "run" and (a.boots is not None and a.boots < 1 or a.timeout <= 0):
         ap.error("--boots and --timeout must be positive")
     if a.cmd == "run" and not BENCH_FILTER.match(a.bench):
         ap.error(f"--bench {a.bench!r}: the kernel command line accepts only letters, digits and "
-                 "_.,:/+- in a value (a comma list of names)")
+                 "_.,:/+-*? in a value (a comma list of names and globs)")
     sys.stdout.reconfigure(line_buffering=True)
-    return {"run": cmd_run, "merge": cmd_merge, "list": cmd_list}[a.cmd](a)
+    return {"run": cmd_run, "merge": cmd_merge, "list": cmd_list, "baseline": cmd_baseline}[a.cmd](a)
 
 
 if __name__ == "__main__":
