@@ -20,25 +20,6 @@
 
 static struct spinlock pci_lock = SPINLOCK_INIT;
 
-static inline uint32_t inl(uint16_t port)
-{
-    uint32_t v;
-    __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-    return v;
-}
-
-static inline uint16_t inw(uint16_t port)
-{
-    uint16_t v;
-    __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
-    return v;
-}
-
-static inline void outw(uint16_t port, uint16_t v)
-{
-    __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
-}
-
 static void select_reg(unsigned bus, unsigned slot, unsigned fn, unsigned offset)
 {
     outl(CONFIG_ADDRESS,
