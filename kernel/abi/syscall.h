@@ -1,0 +1,43 @@
+/* The system call ABI, shared by the kernel and user space (services/libsys). docs/abi.md has
+ * the register assignment; this header is the single source of the numbers.
+ *
+ * syscall: rax = number, arguments in rdi, rsi, rdx, r10, r8, r9; result in rax (>= 0, or a
+ * negative ERR_* code from kernel/lib/err.h). rcx and r11 are clobbered by the instruction;
+ * every other register is preserved. */
+#pragma once
+
+enum sys_number {
+    SYS_NULL = 0,          /* () -> 0; the cost of a round trip into the kernel */
+    SYS_EXIT = 1,          /* (int status) -> does not return; ends the whole process */
+    SYS_WRITE = 2,         /* (const char *buf, size_t len) -> len; to the console */
+    SYS_YIELD = 3,         /* () -> 0 */
+    SYS_SPAWN = 4,         /* (const char *module, size_t len, unsigned prio) -> pid */
+    SYS_WAIT = 5,          /* (int pid, int *status) -> pid; pid -1 = any child */
+    SYS_KILL = 6,          /* (int pid) -> 0; only own descendants */
+    SYS_GETPID = 7,        /* () -> pid */
+    SYS_THREAD_CREATE = 8, /* (void (*entry)(uint64_t), void *stack_top, uint64_t arg) -> tid */
+    SYS_THREAD_EXIT = 9,   /* (int status) -> does not return; the last thread ends the process */
+    SYS_THREAD_JOIN = 10,  /* (int tid, int *status) -> 0 */
+    SYS_SUSPEND = 11,      /* (int tid) -> 0; a thread of the caller's process */
+    SYS_RESUME = 12,       /* (int tid) -> 0 */
+    SYS_SET_PRIO = 13,     /* (int tid, unsigned prio) -> 0; tid 0 = the caller */
+    SYS_MEM_MAP = 14,      /* (void *addr, size_t len, unsigned prot) -> 0; anonymous, zeroed */
+    SYS_MEM_UNMAP = 15,    /* (void *addr, size_t len) -> 0 */
+    SYS_MEM_PROTECT = 16,  /* (void *addr, size_t len, unsigned prot) -> 0 */
+    SYS_SLEEP = 17,        /* (uint64_t ticks) -> 0; one tick = 1 ms */
+    SYS_GETTID = 18,       /* () -> tid */
+    SYS_COUNT
+};
+
+/* prot bits for SYS_MEM_MAP / SYS_MEM_PROTECT; W and X together are refused (W^X). */
+#define PROT_READ  1u
+#define PROT_WRITE 2u
+#define PROT_EXEC  4u
+
+/* User space: [USER_BASE, USER_TOP). Everything else belongs to the kernel. */
+#define USER_BASE 0x0000000000001000ul
+#define USER_TOP  0x00007ffffffff000ul
+
+/* Exit status of a process killed by the kernel: USER_KILLED_BASE + the exception vector
+ * (e.g. 14 for a page fault, 13 for a general protection fault). */
+#define USER_KILLED_BASE 256
