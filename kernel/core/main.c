@@ -8,6 +8,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/cpufeat.h"
 #include "arch/x86_64/gdt.h"
+#include "arch/x86_64/percpu.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/tsc.h"
 #include "core/bootinfo.h"
@@ -30,6 +31,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys, uint64_t entry_tsc)
 
     console_init();
     kprintf("\ntachyon %s: booting\n", TACHYON_COMMIT);
+    percpu_init(0);
     gdt_init();
     trap_init();
     cpu_features_detect();

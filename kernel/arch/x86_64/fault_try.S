@@ -3,6 +3,8 @@
  * vector + 1) when an armed exception hits. Lets the kernel probe memory and run negative
  * self tests (write to .text, execute .data) without dying. */
 
+#include "arch/x86_64/percpu_offsets.h"
+
     .text
     .globl fault_try
 fault_try:
@@ -16,6 +18,7 @@ fault_try:
     mov %rax, 48(%rdi)
     mov (%rsp), %rax
     mov %rax, 56(%rdi)
-    mov %rdi, fault_armed(%rip)
+    mov %gs:0, %rax
+    mov %rdi, PERCPU_FAULT_ARMED(%rax)
     xor %eax, %eax
     ret

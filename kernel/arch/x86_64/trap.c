@@ -8,6 +8,7 @@
 
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/gdt.h"
+#include "arch/x86_64/percpu.h"
 #include "core/console.h"
 #include "core/panic.h"
 #include "trace/trace.h"
@@ -30,8 +31,6 @@ static struct idt_gate idt[256];
 static irq_handler handlers[256];
 static uint64_t spurious_count;
 
-/* Single CPU for now: becomes per-CPU data with SMP bring-up. */
-struct fault_ctx *fault_armed;
 
 static const char *const mnemonics[32] = {
     "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO", "#TS",
@@ -82,7 +81,7 @@ void trap_set_handler(unsigned vector, irq_handler fn)
 
 void fault_disarm(void)
 {
-    fault_armed = NULL;
+    this_cpu()->fault_armed = NULL;
 }
 
 void trap_dump(const struct trap_frame *f)
@@ -119,7 +118,7 @@ static void recover(struct trap_frame *f, struct fault_ctx *ctx)
     ctx->vector = f->vector;
     ctx->error = f->error;
     ctx->addr = f->vector == VEC_PF ? read_cr2() : 0;
-    fault_armed = NULL;
+    this_cpu()->fault_armed = NULL;
     f->rbx = ctx->rbx;
     f->rbp = ctx->rbp;
     f->r12 = ctx->r12;
@@ -143,8 +142,9 @@ void trap_dispatch(struct trap_frame *f)
         else if (trace_enabled(TR_PAGE_FAULT))
             trace_record(TR_PAGE_FAULT, read_cr2(), f->error);
         /* NMI and machine checks are never "expected": they are not caused by the probe. */
-        if (fault_armed && (f->cs & 3) == 0 && f->vector != 2 && f->vector != 18) {
-            recover(f, fault_armed);
+        struct fault_ctx *armed = this_cpu()->fault_armed;
+        if (armed && (f->cs & 3) == 0 && f->vector != 2 && f->vector != 18) {
+            recover(f, armed);
             return;
         }
         report_exception(f);
