@@ -6,7 +6,7 @@
 #include "core/console.h"
 #include "lib/kstring.h"
 
-struct boot_options bootopt;
+struct boot_options bootopt = {.sched = "rr", .quantum_us = 10000};
 static uint64_t seen;
 
 static const struct opt_desc options[] = {
@@ -25,6 +25,17 @@ static const struct opt_desc options[] = {
      .offset = offsetof(struct boot_options, trace),
      .size = sizeof(bootopt.trace),
      .help = "record trace events: off, on, or a comma list of syscall,ipc,sched,irq,exc,mark"},
+    {.name = "sched",
+     .type = OPT_STRING,
+     .offset = offsetof(struct boot_options, sched),
+     .size = sizeof(bootopt.sched),
+     .help = "scheduling policy (see sched/): rr, prio"},
+    {.name = "quantum_us",
+     .type = OPT_UINT,
+     .offset = offsetof(struct boot_options, quantum_us),
+     .min = 1000,
+     .max = 1000000,
+     .help = "scheduler quantum in microseconds (a multiple of the 1 ms tick)"},
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))

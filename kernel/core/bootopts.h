@@ -8,6 +8,8 @@ struct boot_options {
     char test[128];
     char bench[256];
     char trace[64];
+    char sched[16];
+    uint64_t quantum_us;
 };
 
 extern struct boot_options bootopt;

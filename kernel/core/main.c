@@ -18,6 +18,7 @@
 #include "core/console.h"
 #include "core/panic.h"
 #include "core/selftest.h"
+#include "core/thread.h"
 #include "mm/frames.h"
 #include "mm/paging.h"
 #include "trace/trace.h"
@@ -51,6 +52,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys, uint64_t entry_tsc)
 
     tsc_init();
     t_tsc = rdtsc();
+    threads_init(bootopt.sched, bootopt.quantum_us);
     apic_init();
     timer_init();
     irq_enable();

@@ -9,6 +9,7 @@
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/tsc.h"
 #include "core/console.h"
+#include "core/thread.h"
 #include "core/panic.h"
 #include "mm/paging.h"
 
@@ -103,6 +104,7 @@ static void tick(struct trap_frame *f)
         wrmsr(MSR_TSC_DEADLINE, deadline);
     }
     apic_eoi();
+    sched_tick();
 }
 
 static uint32_t calibrate_periodic(void)

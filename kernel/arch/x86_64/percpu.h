@@ -23,6 +23,7 @@ struct percpu {
     struct thread *idle;
     struct fault_ctx *fault_armed;
     bool need_resched;
+    struct thread *last_prev; /* the thread switched away from, for finish_switch */
     struct spinlock rq_lock;
     struct sched_rq rq;
 };

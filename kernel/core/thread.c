@@ -1,0 +1,267 @@
+/* The scheduler core: thread lifecycle and the switch itself. It calls the policy chosen at boot
+ * through its ops table and never names one. The run queue lock is held across the switch and
+ * released by whichever thread runs next (in finish_switch), so no other path can see a thread
+ * that is half switched. */
+#include "core/thread.h"
+
+#include <stddef.h>
+
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/percpu.h"
+#include "core/console.h"
+#include "core/panic.h"
+#include "lib/err.h"
+#include "lib/kstring.h"
+#include "mm/frames.h"
+#include "mm/kmem.h"
+#include "mm/layout.h"
+#include "arch/x86_64/apic.h"
+
+#define KSTACK_ORDER 2 /* 16 KiB */
+#define CR0_MP (1ul << 1)
+#define CR0_EM (1ul << 2)
+#define CR4_OSFXSR (1ul << 9)
+#define CR4_OSXMMEXCPT (1ul << 10)
+
+void context_switch(uint64_t *prev_rsp, uint64_t next_rsp);
+void thread_trampoline(void);
+void thread_bootstrap(void);
+
+static const struct sched_ops *policy;
+static struct kmem_cache thread_cache;
+static uint8_t clean_fpu[512] __attribute__((aligned(16)));
+static uint32_t next_tid = 1;
+static struct thread boot_thread, idle_thread;
+
+static struct thread *of(struct sched_entity *se)
+{
+    return (struct thread *)((char *)se - offsetof(struct thread, se));
+}
+
+struct thread *thread_current(void)
+{
+    return this_cpu()->current;
+}
+
+const char *sched_policy_name(void)
+{
+    return policy->name;
+}
+
+/* Runs on the incoming thread, lock still held from schedule(). A thread that died on the way
+ * out can only now give back its stack: it was running on it until the switch. */
+static void finish_switch(struct percpu *cpu, struct thread *prev)
+{
+    if (prev->state == THREAD_DEAD && prev->kstack) {
+        frame_free(virt_to_phys(prev->kstack), KSTACK_ORDER);
+        prev->kstack = NULL;
+    }
+    spin_unlock(&cpu->rq_lock);
+}
+
+/* Called with interrupts off. yield: the running thread gives up the rest of its slice. */
+static void schedule_locked(struct percpu *cpu, bool yield)
+{
+    struct thread *prev = cpu->current, *next;
+
+    if (prev->state == THREAD_RUNNING && prev != cpu->idle) {
+        prev->state = THREAD_READY;
+        policy->put_prev(&cpu->rq, &prev->se, yield);
+    }
+    struct sched_entity *se = policy->pick_next(&cpu->rq);
+    next = se ? of(se) : cpu->idle;
+    cpu->need_resched = false;
+    if (next == prev) {
+        prev->state = THREAD_RUNNING;
+        spin_unlock(&cpu->rq_lock);
+        return;
+    }
+    next->state = THREAD_RUNNING;
+    next->se.cpu = cpu->index;
+    cpu->current = next;
+    cpu->last_prev = prev;
+    /* Eager FPU switching: the kernel never touches FPU/SSE (-mgeneral-regs-only), so the
+     * registers always hold the outgoing thread's state here. */
+    __asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t(*)[512])prev->fpu));
+    __asm__ volatile("fxrstor64 %0" : : "m"(*(const uint8_t(*)[512])next->fpu));
+    context_switch(&prev->saved_rsp, next->saved_rsp);
+    /* Back on prev, resumed by another thread's switch, possibly on another CPU. */
+    cpu = this_cpu();
+    finish_switch(cpu, cpu->last_prev);
+}
+
+static void schedule(bool yield)
+{
+    uint64_t flags = irq_save();
+    struct percpu *cpu = this_cpu();
+    spin_lock(&cpu->rq_lock);
+    schedule_locked(cpu, yield);
+    irq_restore(flags);
+}
+
+void thread_bootstrap(void)
+{
+    struct percpu *cpu = this_cpu();
+    struct thread *self = cpu->current;
+    finish_switch(cpu, cpu->last_prev);
+    irq_enable();
+    self->entry(self->arg);
+    thread_exit(0);
+}
+
+static void idle_loop(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        irq_enable();
+        halt();
+    }
+}
+
+static void build_initial_stack(struct thread *t)
+{
+    uint64_t *sp = (uint64_t *)((char *)t->kstack + (PAGE_SIZE << KSTACK_ORDER));
+    *--sp = 0; /* keeps the trampoline's call 16-byte aligned */
+    *--sp = (uint64_t)thread_trampoline;
+    for (int i = 0; i < 6; i++)
+        *--sp = 0; /* rbp rbx r12-r15 */
+    t->saved_rsp = (uint64_t)sp;
+}
+
+static int thread_init(struct thread *t, void (*entry)(void *), void *arg, unsigned prio)
+{
+    uint64_t phys;
+    if (frame_alloc(KSTACK_ORDER, &phys))
+        return ERR_NOMEM;
+    memset(t, 0, sizeof(*t));
+    memcpy(t->fpu, clean_fpu, sizeof(clean_fpu));
+    t->kstack = phys_to_virt(phys);
+    t->entry = entry;
+    t->arg = arg;
+    t->tid = __atomic_fetch_add(&next_tid, 1, __ATOMIC_RELAXED);
+    t->se.prio = prio < SCHED_PRIO_LEVELS ? prio : SCHED_PRIO_LEVELS - 1;
+    t->state = THREAD_READY;
+    build_initial_stack(t);
+    return 0;
+}
+
+void threads_init(const char *name, uint64_t quantum_us)
+{
+    struct percpu *cpu = this_cpu();
+    char names[128];
+
+    policy = sched_policy_find(name);
+    if (!policy)
+        panic("sched: no policy '%s' (known: %s)", name, sched_policy_names(names, sizeof(names)));
+    write_cr0((read_cr0() & ~CR0_EM) | CR0_MP);
+    write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+    __asm__ volatile("fninit; fxsave64 %0" : "=m"(clean_fpu));
+    if (kmem_cache_init(&thread_cache, "thread", sizeof(struct thread), 64))
+        panic("sched: cannot create the thread cache");
+
+    cpu->rq.cpu = cpu->index;
+    cpu->rq.quantum_ticks = quantum_us / TICK_US ? quantum_us / TICK_US : 1;
+    policy->rq_init(&cpu->rq);
+
+    /* The boot flow becomes a thread, so that it can block and be preempted like any other. */
+    boot_thread.tid = 0;
+    boot_thread.state = THREAD_RUNNING;
+    boot_thread.se.prio = SCHED_PRIO_DEFAULT;
+    memcpy(boot_thread.fpu, clean_fpu, sizeof(clean_fpu));
+    cpu->current = &boot_thread;
+    if (thread_init(&idle_thread, idle_loop, NULL, 0))
+        panic("sched: no memory for the idle thread");
+    idle_thread.se.pinned = true;
+    cpu->idle = &idle_thread;
+    kprintf("sched: policy %s (%s), quantum %lu ticks of %u us, FPU state by FXSAVE\n",
+            policy->name, policy->description, cpu->rq.quantum_ticks, TICK_US);
+}
+
+static void make_runnable(struct thread *t, bool wakeup)
+{
+    uint64_t flags = irq_save();
+    struct percpu *cpu = this_cpu();
+    spin_lock(&cpu->rq_lock);
+    t->state = THREAD_READY;
+    t->se.cpu = cpu->index;
+    policy->enqueue(&cpu->rq, &t->se, wakeup);
+    if (cpu->current == cpu->idle ||
+        policy->preempt_on_wakeup(&cpu->rq, &cpu->current->se, &t->se))
+        cpu->need_resched = true;
+    spin_unlock(&cpu->rq_lock);
+    irq_restore(flags);
+}
+
+struct thread *thread_create(void (*entry)(void *), void *arg, unsigned prio)
+{
+    struct thread *t = kmem_alloc(&thread_cache);
+    if (!t)
+        return NULL;
+    if (thread_init(t, entry, arg, prio)) {
+        kmem_free(&thread_cache, t);
+        return NULL;
+    }
+    make_runnable(t, false);
+    if (this_cpu()->need_resched)
+        schedule(false);
+    return t;
+}
+
+void thread_yield(void)
+{
+    schedule(true);
+}
+
+void thread_exit(int status)
+{
+    irq_disable();
+    struct percpu *cpu = this_cpu();
+    struct thread *self = cpu->current;
+    self->exit_status = status;
+    spin_lock(&cpu->rq_lock);
+    self->state = THREAD_DEAD;
+    struct thread *joiner = self->joiner;
+    if (joiner && joiner->state == THREAD_BLOCKED) {
+        joiner->state = THREAD_READY;
+        policy->enqueue(&cpu->rq, &joiner->se, true);
+    }
+    schedule_locked(cpu, false);
+    panic("sched: a dead thread was scheduled");
+}
+
+int thread_join(struct thread *t)
+{
+    uint64_t flags = irq_save();
+    struct percpu *cpu = this_cpu();
+    struct thread *self = cpu->current;
+    spin_lock(&cpu->rq_lock);
+    while (t->state != THREAD_DEAD || t->kstack) {
+        t->joiner = self;
+        self->state = THREAD_BLOCKED;
+        schedule_locked(cpu, false);
+        cpu = this_cpu();
+        spin_lock(&cpu->rq_lock);
+    }
+    spin_unlock(&cpu->rq_lock);
+    irq_restore(flags);
+    int status = t->exit_status;
+    kmem_free(&thread_cache, t);
+    return status;
+}
+
+void sched_tick(void)
+{
+    struct percpu *cpu = this_cpu();
+    if (!policy)
+        return;
+    spin_lock(&cpu->rq_lock);
+    if (cpu->current == cpu->idle ? cpu->rq.nr_queued > 0
+                                  : policy->tick(&cpu->rq, &cpu->current->se))
+        cpu->need_resched = true;
+    bool resched = cpu->need_resched;
+    spin_unlock(&cpu->rq_lock);
+    /* Interrupts are off and the EOI is done: switching here is switching out of the
+     * interrupted thread, which resumes through its own trap frame later. */
+    if (resched)
+        schedule(false);
+}

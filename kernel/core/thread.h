@@ -1,0 +1,36 @@
+/* Threads: a kernel stack, saved registers and FPU/SSE state, and the scheduler entity that the
+ * policy queues. Kernel threads exist now; user threads add an address space and a trap frame. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sched/sched.h"
+
+enum thread_state { THREAD_READY, THREAD_RUNNING, THREAD_BLOCKED, THREAD_DEAD };
+
+struct thread {
+    uint8_t fpu[512] __attribute__((aligned(16))); /* FXSAVE image */
+    uint64_t saved_rsp;
+    struct sched_entity se;
+    enum thread_state state;
+    uint32_t tid;
+    void *kstack;       /* base of the kernel stack; NULL once released */
+    void (*entry)(void *arg);
+    void *arg;
+    struct thread *joiner; /* blocked in thread_join on this thread */
+    int exit_status;
+};
+
+void threads_init(const char *policy, uint64_t quantum_us);
+
+/* Creates a runnable kernel thread; NULL when memory is exhausted. */
+struct thread *thread_create(void (*entry)(void *), void *arg, unsigned prio);
+__attribute__((noreturn)) void thread_exit(int status);
+/* Waits for t to exit, frees it and returns its status. */
+int thread_join(struct thread *t);
+void thread_yield(void);
+struct thread *thread_current(void);
+const char *sched_policy_name(void);
+
+/* Timer tick hook: asks the policy whether the running thread's time is up. */
+void sched_tick(void);
