@@ -6,7 +6,7 @@
 #include "core/console.h"
 #include "lib/kstring.h"
 
-struct boot_options bootopt = {.sched = "rr", .quantum_us = 10000};
+struct boot_options bootopt = {.sched = BOOTOPT_SCHED_DEFAULT, .quantum_us = 10000};
 static uint64_t seen;
 
 static const struct opt_desc options[] = {

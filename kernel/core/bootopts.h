@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define BOOTOPT_SCHED_DEFAULT "rr"
+
 struct boot_options {
     char test[128];
     char bench[256];

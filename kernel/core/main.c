@@ -52,7 +52,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys, uint64_t entry_tsc)
 
     tsc_init();
     t_tsc = rdtsc();
-    threads_init(bootopt.sched, bootopt.quantum_us);
+    option_errors += threads_init(bootopt.sched, BOOTOPT_SCHED_DEFAULT, bootopt.quantum_us);
     apic_init();
     timer_init();
     irq_enable();

@@ -145,14 +145,21 @@ static int thread_init(struct thread *t, void (*entry)(void *), void *arg, unsig
     return 0;
 }
 
-void threads_init(const char *name, uint64_t quantum_us)
+int threads_init(const char *name, const char *fallback, uint64_t quantum_us)
 {
     struct percpu *cpu = this_cpu();
     char names[128];
+    int errors = 0;
 
     policy = sched_policy_find(name);
-    if (!policy)
-        panic("sched: no policy '%s' (known: %s)", name, sched_policy_names(names, sizeof(names)));
+    if (!policy) {
+        kprintf("cmdline: error: option 'sched': no policy '%s' (known: %s); using %s\n", name,
+                sched_policy_names(names, sizeof(names)), fallback);
+        errors++;
+        policy = sched_policy_find(fallback);
+        if (!policy)
+            panic("sched: the default policy '%s' is not built in", fallback);
+    }
     write_cr0((read_cr0() & ~CR0_EM) | CR0_MP);
     write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
     __asm__ volatile("fninit; fxsave64 %0" : "=m"(clean_fpu));
@@ -175,6 +182,7 @@ void threads_init(const char *name, uint64_t quantum_us)
     cpu->idle = &idle_thread;
     kprintf("sched: policy %s (%s), quantum %lu ticks of %u us, FPU state by FXSAVE\n",
             policy->name, policy->description, cpu->rq.quantum_ticks, TICK_US);
+    return errors;
 }
 
 static void make_runnable(struct thread *t, bool wakeup)
@@ -249,12 +257,48 @@ int thread_join(struct thread *t)
     return status;
 }
 
+void thread_sleep(uint64_t ticks)
+{
+    uint64_t flags = irq_save();
+    struct percpu *cpu = this_cpu();
+    struct thread *self = cpu->current;
+    spin_lock(&cpu->rq_lock);
+    self->wake_tick = timer_ticks() + ticks;
+    self->sleep_next = cpu->sleepers;
+    cpu->sleepers = self;
+    self->state = THREAD_BLOCKED;
+    schedule_locked(cpu, false);
+    irq_restore(flags);
+}
+
+/* Under the run queue lock, from the tick. Sleepers are few (tests, timeouts), so a list scan
+ * per tick is cheaper than keeping it sorted. */
+static void wake_sleepers(struct percpu *cpu)
+{
+    uint64_t now = timer_ticks();
+    struct thread **link = &cpu->sleepers;
+    while (*link) {
+        struct thread *t = *link;
+        if (t->wake_tick > now) {
+            link = &t->sleep_next;
+            continue;
+        }
+        *link = t->sleep_next;
+        t->state = THREAD_READY;
+        policy->enqueue(&cpu->rq, &t->se, true);
+        if (cpu->current == cpu->idle ||
+            policy->preempt_on_wakeup(&cpu->rq, &cpu->current->se, &t->se))
+            cpu->need_resched = true;
+    }
+}
+
 void sched_tick(void)
 {
     struct percpu *cpu = this_cpu();
     if (!policy)
         return;
     spin_lock(&cpu->rq_lock);
+    wake_sleepers(cpu);
     if (cpu->current == cpu->idle ? cpu->rq.nr_queued > 0
                                   : policy->tick(&cpu->rq, &cpu->current->se))
         cpu->need_resched = true;

@@ -18,10 +18,14 @@ struct thread {
     void (*entry)(void *arg);
     void *arg;
     struct thread *joiner; /* blocked in thread_join on this thread */
+    struct thread *sleep_next;
+    uint64_t wake_tick;
     int exit_status;
 };
 
-void threads_init(const char *policy, uint64_t quantum_us);
+/* Picks the policy by name (an unknown name is reported as a boot-option error, counted in the
+ * return value, and `fallback` is used instead) and makes the boot flow a thread. */
+int threads_init(const char *policy, const char *fallback, uint64_t quantum_us);
 
 /* Creates a runnable kernel thread; NULL when memory is exhausted. */
 struct thread *thread_create(void (*entry)(void *), void *arg, unsigned prio);
@@ -29,6 +33,8 @@ __attribute__((noreturn)) void thread_exit(int status);
 /* Waits for t to exit, frees it and returns its status. */
 int thread_join(struct thread *t);
 void thread_yield(void);
+/* Blocks for at least `ticks` timer ticks (1 ms each). */
+void thread_sleep(uint64_t ticks);
 struct thread *thread_current(void);
 const char *sched_policy_name(void);
 

@@ -81,6 +81,13 @@ BASE = {"SMP": "1", "MEM": "128M"}
 CASES: list[Case] = [
     Case("all", "test=all", {**BASE}),
     Case("all-smp2", "test=all", {**BASE, "SMP": "2"}),
+    Case("all-prio", "test=all sched=prio", {**BASE}),
+    Case(
+        "bad-sched-detected",
+        "test=sched sched=nosuch",
+        {**BASE},
+        expect=Expect(verdict="failed", log_regex=r"^cmdline: error: option 'sched': no policy 'nosuch'"),
+    ),
     # icount only exists under TCG; saying so keeps an ACCEL=kvm caller from turning this case
     # into a qemu.sh refusal.
     Case("all-icount", "test=all", {**BASE, "MODE": "icount", "ACCEL": "tcg"}),

@@ -3,6 +3,7 @@
 #include "arch/x86_64/cpu.h"
 #include "core/selftest.h"
 #include "core/thread.h"
+#include "lib/kstring.h"
 #include "mm/frames.h"
 
 static volatile uint64_t counter;
@@ -105,4 +106,44 @@ SELFTEST(sched, sse_state_is_per_thread)
     KCHECK(a && b);
     KCHECK_EQ(thread_join(a), 0);
     KCHECK_EQ(thread_join(b), 0);
+}
+
+static volatile bool hog_stop;
+static volatile uint64_t worst_lateness;
+
+static void low_priority_hog(void *arg)
+{
+    (void)arg;
+    while (!hog_stop)
+        cpu_relax();
+}
+
+static void sleepy_high(void *arg)
+{
+    (void)arg;
+    worst_lateness = 0;
+    for (int i = 0; i < 5; i++) {
+        uint64_t deadline = timer_ticks() + 2;
+        thread_sleep(2);
+        uint64_t late = timer_ticks() - deadline;
+        if (late > worst_lateness)
+            worst_lateness = late;
+    }
+}
+
+/* A thread waking while a lower-priority thread spins: under prio it must run in the tick that
+ * woke it (preemption on wake-up); under rr it waits for the hog's quantum to end. */
+SELFTEST(sched, wakeup_preemption_follows_policy)
+{
+    hog_stop = false;
+    struct thread *hog = thread_create(low_priority_hog, NULL, 5);
+    struct thread *high = thread_create(sleepy_high, NULL, 25);
+    KCHECK(hog && high);
+    thread_join(high);
+    hog_stop = true;
+    thread_join(hog);
+    if (!strcmp(sched_policy_name(), "prio"))
+        KCHECK_EQ(worst_lateness, 0);
+    else
+        KCHECK(worst_lateness <= 10 + 1); /* one quantum of the hog */
 }

@@ -24,6 +24,7 @@ struct percpu {
     struct fault_ctx *fault_armed;
     bool need_resched;
     struct thread *last_prev; /* the thread switched away from, for finish_switch */
+    struct thread *sleepers;  /* blocked in thread_sleep, unordered */
     struct spinlock rq_lock;
     struct sched_rq rq;
 };
