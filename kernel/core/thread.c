@@ -259,11 +259,16 @@ int thread_join(struct thread *t)
 
 void thread_sleep(uint64_t ticks)
 {
+    thread_sleep_until(timer_ticks() + ticks);
+}
+
+void thread_sleep_until(uint64_t tick)
+{
     uint64_t flags = irq_save();
     struct percpu *cpu = this_cpu();
     struct thread *self = cpu->current;
     spin_lock(&cpu->rq_lock);
-    self->wake_tick = timer_ticks() + ticks;
+    self->wake_tick = tick;
     self->sleep_next = cpu->sleepers;
     cpu->sleepers = self;
     self->state = THREAD_BLOCKED;

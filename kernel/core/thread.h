@@ -35,6 +35,7 @@ int thread_join(struct thread *t);
 void thread_yield(void);
 /* Blocks for at least `ticks` timer ticks (1 ms each). */
 void thread_sleep(uint64_t ticks);
+void thread_sleep_until(uint64_t tick); /* woken by the first tick at or after `tick` */
 struct thread *thread_current(void);
 const char *sched_policy_name(void);
 

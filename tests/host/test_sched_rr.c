@@ -91,7 +91,7 @@ static bool order_is(struct sim *s, unsigned c, const int *want, int n)
 /* ---- registry -------------------------------------------------------------------------- */
 
 /* Registered by this test binary only: registration is one line, and since the test is linked
- * before sched/*.c, link order differs from name order, which the name list must not show. */
+ * before the sched/ sources, link order differs from name order, which the name list must not show. */
 static const struct sched_ops test_only_ops = {.name = "test_only", .description = "test"};
 SCHED_POLICY(test_only_ops);
 
