@@ -47,11 +47,14 @@ class Axis:
 # The axes. Only options the kernel parses today may appear (see kernel/core/bootopts.c).
 # Planned choices, to be added as the kernel grows them:
 #   ipc:      fastpath (endpoints), ring (SPSC rings), zcopy (shared buffers)      -> ipc=...
-#   sched:    rr, prio, adaptive                                                   -> sched=...
+#   sched:    adaptive                                                             -> sched=...
 #   fastpath: on / off (compare the register fast path with the slow path)        -> fastpath=off
 AXES: tuple[Axis, ...] = (
     Axis("ipc", (Choice("default", "", quick=True, description="kernel default IPC"),)),
-    Axis("sched", (Choice("default", "", quick=True, description="kernel default scheduler"),)),
+    Axis("sched", (
+        Choice("rr", "sched=rr", quick=True, description="round robin, fixed quantum"),
+        Choice("prio", "sched=prio", quick=True, description="32 priority levels, O(1) bitmap pick"),
+    )),
     Axis("fastpath", (Choice("default", "", quick=True, description="fast path as the kernel defaults"),)),
 )
 

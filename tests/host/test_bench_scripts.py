@@ -255,10 +255,10 @@ class Merging(unittest.TestCase):
             self.assertEqual([(v, k) for v, k, _ in got], [("base", 1), ("base", 2)])
 
     def test_matrix(self):
-        self.assertIn("base", matrix.names())
+        self.assertIn("rr", matrix.names())
         self.assertTrue(matrix.select(quick=True))
         self.assertEqual(matrix.VARIANTS[0].smp_for("icount"), 1)
-        with self.assertRaisesRegex(matrix.UnknownVariant, "known: base"):
+        with self.assertRaisesRegex(matrix.UnknownVariant, "known: rr"):
             matrix.select(["nosuch"])
 
 
@@ -468,38 +468,38 @@ sys.stdout.write(log[:200]); sys.stdout.flush(); time.sleep(60)
                        FAKE_COUNTER=str(d / "n"), FAKE_LOG=str(d / "log.txt"))
             env.pop("ACCEL", None)
             out = d / "run"
-            r = run_py("bench.py", "run", "--out", out, "--boots", 4, "--timeout", 3, "--jobs", 1,
+            r = run_py("bench.py", "run", "--out", out, "--variants", "rr", "--boots", 4, "--timeout", 3, "--jobs", 1,
                        "--kernel", d / "kernel.bin", env=env)
             self.assertEqual(r.returncode, 1, r.stdout)
-            self.assertRegex(r.stdout, r"\[1/4\] variant=base boot=1 \.\.\. ok 3 benchmarks, [\d.]+ s")
-            self.assertRegex(r.stdout, r"\[2/4\] variant=base boot=2 \.\.\. FAILED: JSON: truncated")
-            self.assertRegex(r.stdout, r"\[3/4\] variant=base boot=3 \.\.\. FAILED: hang")
+            self.assertRegex(r.stdout, r"\[1/4\] variant=rr boot=1 \.\.\. ok 3 benchmarks, [\d.]+ s")
+            self.assertRegex(r.stdout, r"\[2/4\] variant=rr boot=2 \.\.\. FAILED: JSON: truncated")
+            self.assertRegex(r.stdout, r"\[3/4\] variant=rr boot=3 \.\.\. FAILED: hang")
             self.assertIn("log: ", r.stdout)
-            for f in ("raw/base-boot1.json", "raw/base-boot4.json", "raw/base-boot2.partial.txt",
-                      "logs/boot-base-boot3.log", "merged.json", "summary.csv", "report.md", "run.json",
+            for f in ("raw/rr-boot1.json", "raw/rr-boot4.json", "raw/rr-boot2.partial.txt",
+                      "logs/boot-rr-boot3.log", "merged.json", "summary.csv", "report.md", "run.json",
                       "plots/variants.png", "plots/variants.gp", "plots/cdf-frame_alloc_order_0.png"):
                 self.assertTrue((out / f).is_file(), f)
             if shutil.which("gnuplot"):
                 self.assertTrue((out / "plots/variants-gnuplot.png").is_file())
-            ctx = json.loads((out / "raw/base-boot1.json").read_text())["context"]
+            ctx = json.loads((out / "raw/rr-boot1.json").read_text())["context"]
             self.assertEqual((ctx["mode"], ctx["unit"], ctx["accel"], ctx["boot"]), ("icount", "instructions", "tcg", 1))
             self.assertEqual(ctx["commit"], "abc1234")  # the kernel's own context survives
             m = json.loads((out / "merged.json").read_text())
             self.assertEqual(len(m["context"]["boots"]), 2)
             report = (out / "report.md").read_text()
-            self.assertIn("failed boot: base-boot2: JSON: truncated", report)
+            self.assertIn("failed boot: rr-boot2: JSON: truncated", report)
             self.assertIn("message-size sweep: skipped", report)
 
     def test_unknown_variant_and_list(self):
-        r = run_py("bench.py", "run", "--variants", "base,nosuch")
+        r = run_py("bench.py", "run", "--variants", "rr,nosuch")
         self.assertEqual(r.returncode, 2)
-        self.assertIn("unknown variant(s): nosuch; known: base", r.stdout)
+        self.assertIn("unknown variant(s): nosuch; known: rr, prio", r.stdout)
         r = run_py("bench.py", "run", "--bench", "frame=x")  # the kernel would reject it and idle
         self.assertEqual(r.returncode, 2)
         self.assertIn("accepts only letters", r.stdout)
         r = run_py("bench.py", "list")
         self.assertEqual(r.returncode, 0)
-        self.assertTrue(r.stdout.startswith("base"))
+        self.assertTrue(r.stdout.startswith("rr"))
 
     def test_plot_size_sweep(self):
         with tempfile.TemporaryDirectory() as d:
