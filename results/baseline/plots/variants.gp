@@ -2,7 +2,7 @@
 # Written by scripts/bench_plot.py from ../summary.csv; edit freely and re-run:
 #   cd <run dir>/plots && gnuplot variants.gp
 # Columns of summary.csv used: variant=1 benchmark=2 median=4 p99=6
-set terminal pngcairo size 800,600 noenhanced font ',9'
+set terminal pngcairo size 1400,600 noenhanced font ',9'
 set output 'variants-gnuplot.png'
 set datafile separator ','
 set title 'variant comparison'
@@ -12,11 +12,11 @@ set logscale y
 set grid ytics
 set key outside top center horizontal title 'variant'
 set style fill solid 0.7 border -1
-set xtics rotate by -40 scale 0 ('frame_alloc/order:0' 0, 'frame_alloc/order:9' 1, 'frame_free/order:0' 2, 'kmem_alloc/size:1024' 3, 'kmem_alloc/size:64' 4, 'kmem_free/size:64' 5, 'page_map' 6, 'page_unmap' 7)
-set xrange [-0.6:7.6]
+set xtics rotate by -40 scale 0 ('context_switch/kernel_thread' 0, 'frame_alloc/order:0' 1, 'frame_alloc/order:9' 2, 'frame_free/order:0' 3, 'kmem_alloc/size:1024' 4, 'kmem_alloc/size:64' 5, 'kmem_free/size:64' 6, 'page_map' 7, 'page_unmap' 8, 'sched_decision/put_prev+pick_next' 9)
+set xrange [-0.6:9.6]
 # x position of a benchmark name (one slot per benchmark, in CSV order)
-bx(s) = (s eq 'frame_alloc/order:0') ? 0 : (s eq 'frame_alloc/order:9') ? 1 : (s eq 'frame_free/order:0') ? 2 : (s eq 'kmem_alloc/size:1024') ? 3 : (s eq 'kmem_alloc/size:64') ? 4 : (s eq 'kmem_free/size:64') ? 5 : (s eq 'page_map') ? 6 : (s eq 'page_unmap') ? 7 : NaN
-variants = 'base'
+bx(s) = (s eq 'context_switch/kernel_thread') ? 0 : (s eq 'frame_alloc/order:0') ? 1 : (s eq 'frame_alloc/order:9') ? 2 : (s eq 'frame_free/order:0') ? 3 : (s eq 'kmem_alloc/size:1024') ? 4 : (s eq 'kmem_alloc/size:64') ? 5 : (s eq 'kmem_free/size:64') ? 6 : (s eq 'page_map') ? 7 : (s eq 'page_unmap') ? 8 : (s eq 'sched_decision/put_prev+pick_next') ? 9 : NaN
+variants = 'rr prio'
 nv = words(variants)
 w = 0.8 / nv
 xpos(s, i) = bx(s) - 0.4 + w * (i - 0.5)
