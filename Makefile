@@ -44,9 +44,12 @@ KERNEL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(KERNEL_SRCS)) $(patsubst %.S,$(BUIL
 KERNEL_ELF  := $(BUILD)/kernel.elf
 KERNEL_IMG  := $(BUILD)/tachyon.bin
 
+# User programs (services/ and tests/user/), delivered to the kernel as multiboot modules.
+include services/user.mk
+
 .PHONY: all kernel host-tests test bench bench-quick compare run debug deps deps-bench clean
 
-all: kernel
+all: kernel user
 
 kernel: $(KERNEL_IMG)
 
@@ -97,7 +100,7 @@ deps:
 deps-bench:
 	@bash scripts/deps.sh bench
 
-test: deps kernel host-tests
+test: deps kernel user user-check host-tests
 	@$(PYTHON) scripts/run_tests.py --logdir $(BUILD)/test --boot $(KERNEL_IMG) --host $(HOST_TESTS)
 
 # Boots the benchmark matrix (bench/matrix.py) and writes results/runs/<run-id>/: raw JSON per

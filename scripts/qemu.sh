@@ -3,13 +3,17 @@
 # benchmarks, people debugging) goes through here so that every log says exactly what ran.
 #
 # Usage: scripts/qemu.sh [--kernel IMAGE] [--cmdline "opts"] [--serial FILE] [--gdb]
-#                        [--interactive] [--explain] [--trace FILE] [-- extra qemu args]
+#                        [--interactive] [--explain] [--trace FILE] [--module FILE]...
+#                        [-- extra qemu args]
 # Environment: ACCEL=kvm|tcg  MODE=cycles|icount  SMP (default 1)  MEM (default 128M)
 #              BUILD (default build)  QEMU (default qemu-system-x86_64)  TRACE_MB (default 32)
 #
 # Exit status is QEMU's own, so callers see the kernel's isa-debug-exit codes:
 # 33 = tests passed, 35 = tests failed, 37 = panic, 0 = triple fault/reset (-no-reboot).
 # 2 = this script refused (bad option, bad ACCEL/MODE, KVM not usable, no image).
+#
+# --module FILE (repeatable) hands FILE to the kernel as a multiboot module, in order; the kernel
+# names each module after its file's basename (docs/abi.md, "Program delivery").
 
 # QEMU option values are comma lists ("tcg,thread=multi"), not mistaken array syntax.
 # shellcheck disable=SC2054
@@ -23,9 +27,9 @@ die() {
 usage() {
     local rc=${1:-2}
     if ((rc == 0)); then
-        sed -n '5,8p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '5,9p' "$0" | sed 's/^# \{0,1\}//'
     else
-        sed -n '5,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+        sed -n '5,9p' "$0" | sed 's/^# \{0,1\}//' >&2
     fi
     exit "$rc"
 }
@@ -43,6 +47,7 @@ gdb=0
 interactive=0
 explain=0
 trace=""
+modules=()
 extra=()
 
 while (($#)); do
@@ -59,6 +64,8 @@ while (($#)); do
     --trace) (($# >= 2)) || die "--trace needs an argument"; trace=$2; shift 2
         [[ -n $trace ]] || die "--trace needs a file name" ;;
     --trace=*) trace=${1#*=}; shift; [[ -n $trace ]] || die "--trace needs a file name" ;;
+    --module) (($# >= 2)) || die "--module needs an argument"; modules+=("$2"); shift 2 ;;
+    --module=*) modules+=("${1#*=}"); shift ;;
     -h | --help) usage 0 ;;
     --) shift; extra=("$@"); break ;;
     *) echo "qemu.sh: unknown argument '$1'" >&2; usage ;;
@@ -78,6 +85,13 @@ if ! [[ $TRACE_MB =~ ^[1-9][0-9]{0,4}$ ]] || ((TRACE_MB & (TRACE_MB - 1))); then
 fi
 # QEMU splits -object values at commas.
 [[ $trace != *,* ]] || die "--trace FILE must not contain a comma: '$trace'"
+# -initrd takes the modules as one comma-separated list, and QEMU's multiboot loader ends each
+# file name at the first space (the rest becomes the module's command line).
+for m in "${modules[@]}"; do
+    [[ -n $m ]] || die "--module needs a file name"
+    [[ $m != *,* ]] || die "--module FILE must not contain a comma (QEMU separates modules with commas): '$m'"
+    [[ $m != *[[:space:]]* ]] || die "--module FILE must not contain whitespace (QEMU ends a module's file name there): '$m'"
+done
 
 case ${MODE:-} in
 "" | cycles | icount) ;;
@@ -246,6 +260,7 @@ if ((explain)); then
     echo "  mem:    $MEM"
     echo "  kernel: $kernel${cmdline:+ (cmdline: $cmdline)}"
     echo "  trace:  ${trace:-none}${trace:+ (ivshmem-plain, $TRACE_MB MiB, backed by this file)}"
+    echo "  modules: ${#modules[@]}${modules[*]:+ (${modules[*]})}"
     echo "  qemu:   $QEMU ${accel_args[*]} -cpu $cpu_model -machine q35 ..."
     exit 0
 fi
@@ -259,6 +274,12 @@ args=("${accel_args[@]}" -cpu "$cpu_model" -machine q35
     -device isa-debug-exit,iobase=0xf4,iosize=0x04
     -kernel "$kernel")
 [[ -n $cmdline ]] && args+=(-append "$cmdline")
+if ((${#modules[@]})); then
+    for m in "${modules[@]}"; do
+        [[ -f $m && -r $m ]] || die "module '$m' is not a readable file"
+    done
+    args+=(-initrd "$(IFS=,; echo "${modules[*]}")")
+fi
 
 # The kernel finds this ivshmem-plain device over PCI and writes its trace rings straight into
 # the file (kernel/trace/trace.c). Emptied first: QEMU maps an existing file as it is, and a

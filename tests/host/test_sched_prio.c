@@ -105,6 +105,38 @@ static bool order_is(struct sim *s, unsigned c, const int *want, int n)
     return walk(s, c, got) == n && memcmp(got, want, sizeof(int) * (size_t)n) == 0;
 }
 
+/* Picks n entities from CPU c and compares them with want, then expects the queue empty. */
+static bool picks_are(struct sim *s, unsigned c, const int *want, int n)
+{
+    for (int k = 0; k < n; k++)
+        if (pick(s, c) != want[k] || s->se[want[k]].on_rq)
+            return false;
+    return pick(s, c) == -1 && s->rq[c].nr_queued == 0;
+}
+
+/* Enqueues entities 0..n-1 on CPU c at the given priorities (not a wake-up). */
+static void enq_all(struct sim *s, unsigned c, const unsigned *prios, int n)
+{
+    for (int i = 0; i < n; i++)
+        enq_p(s, c, i, prios[i], false);
+}
+
+/* Ticks entity i on CPU c up to n times; returns the tick (1-based) that asked for preemption,
+ * or 0 when none did. */
+static int ticks_until_preempt(struct sim *s, unsigned c, int i, int n)
+{
+    for (int t = 1; t <= n; t++)
+        if (tick(s, c, i))
+            return t;
+    return 0;
+}
+
+#define INTS(...) (int[]){__VA_ARGS__}, (int)(sizeof((int[]){__VA_ARGS__}) / sizeof(int))
+#define PRIOS(...)                                                                                 \
+    (unsigned[]){__VA_ARGS__}, (int)(sizeof((unsigned[]){__VA_ARGS__}) / sizeof(unsigned))
+#define ORDER(c, ...) order_is(s, c, INTS(__VA_ARGS__))
+#define PICKS(c, ...) picks_are(s, c, INTS(__VA_ARGS__))
+
 static uint64_t rng_state;
 static uint32_t rnd(uint32_t n)
 {
@@ -120,18 +152,12 @@ TEST(prio_pick_order_by_priority)
 {
     struct sim *s = &sim;
     CHECK(sim_init(s, 4));
-    unsigned prios[] = {5, 20, 1, TOP, 0, 17};
-    for (int i = 0; i < 6; i++)
-        enq_p(s, 0, i, prios[i], i % 2);
+    enq_all(s, 0, PRIOS(5, 20, 1, TOP, 0, 17));
     CHECK_EQ(s->rq[0].nr_queued, 6);
-    int want[] = {3, 1, 5, 0, 2, 4};
-    CHECK(order_is(s, 0, want, 6));
-    for (int k = 0; k < 6; k++) {
-        CHECK_EQ(pick(s, 0), want[k]);
-        CHECK_EQ(s->rq[0].nr_queued, 5 - k);
-        CHECK(!E(s, want[k])->on_rq);
-    }
-    CHECK_EQ(pick(s, 0), -1);
+    CHECK(ORDER(0, 3, 1, 5, 0, 2, 4));
+    CHECK(PICKS(0, 3, 1, 5, 0, 2, 4));
+    enq_all(s, 0, PRIOS(TOP, 1000, 30)); /* out of range runs at the top level */
+    CHECK(PICKS(0, 0, 1, 2));
 }
 
 TEST(prio_fifo_within_level)
@@ -139,13 +165,12 @@ TEST(prio_fifo_within_level)
     struct sim *s = &sim;
     CHECK(sim_init(s, 4));
     for (int i = 0; i < 5; i++)
-        enq_p(s, 2, i, 10, false);
+        enq_p(s, 2, i, 10, i % 2);
     enq_p(s, 2, 5, 9, false);
-    CHECK(order_is(s, 2, (int[]){0, 1, 2, 3, 4, 5}, 6));
-    for (int i = 0; i < 6; i++) {
-        CHECK_EQ(pick(s, 2), i);
+    CHECK(ORDER(2, 0, 1, 2, 3, 4, 5));
+    CHECK(PICKS(2, 0, 1, 2, 3, 4, 5));
+    for (int i = 0; i < 6; i++)
         CHECK_EQ(E(s, i)->cpu, 2);
-    }
 }
 
 /* Every subset pattern of levels must pick strictly from the top down: exercises every bit of
@@ -165,16 +190,13 @@ TEST(prio_bitmap_all_levels)
             CHECK_EQ(pick(s, 1), l);
         CHECK_EQ(pick(s, 1), -1);
     }
-    /* Each level alone, and each level above level 0: a stale or missing bit shows here. */
+    /* Each level alone, and each level against level 0: a stale or missing bit shows here. */
     for (int l = 0; l < SCHED_PRIO_LEVELS; l++) {
         enq_p(s, 1, 0, (unsigned)l, false);
-        CHECK_EQ(pick(s, 1), 0);
-        CHECK_EQ(pick(s, 1), -1);
+        CHECK(PICKS(1, 0));
         enq_p(s, 1, 1, 0, false);
         enq_p(s, 1, 2, (unsigned)l, false);
-        CHECK_EQ(pick(s, 1), l == 0 ? 1 : 2);
-        CHECK_EQ(pick(s, 1), l == 0 ? 2 : 1);
-        CHECK_EQ(pick(s, 1), -1);
+        CHECK(l == 0 ? PICKS(1, 1, 2) : PICKS(1, 2, 1));
     }
     /* Random subsets, emptied partly by dequeue: the remaining top is always picked first. */
     rng_state = 0x1234567887654321ull;
@@ -184,33 +206,20 @@ TEST(prio_bitmap_all_levels)
         for (int l = 0; l < SCHED_PRIO_LEVELS; l++)
             if (mask >> l & 1)
                 enq_p(s, 3, n++, (unsigned)l, false);
-        for (int i = 0; i < n; i++) /* drop about a third, from anywhere */
+        for (int i = 0; i < n; i++) { /* drop about a third, from anywhere */
             if (rnd(3) == 0) {
                 s->ops->dequeue(&s->rq[3], E(s, i));
                 mask &= ~(1u << E(s, i)->prio);
             }
+        }
         CHECK_EQ(s->rq[3].nr_queued, __builtin_popcount(mask));
-        while (mask) {
-            int l = 31 - __builtin_clz(mask);
+        for (; mask; mask &= ~(1u << (31 - __builtin_clz(mask)))) {
             int got = pick(s, 3);
             CHECK(got >= 0);
-            CHECK_EQ(E(s, got)->prio, l);
-            mask &= ~(1u << l);
+            CHECK_EQ(E(s, got)->prio, 31 - __builtin_clz(mask));
         }
         CHECK_EQ(pick(s, 3), -1);
     }
-}
-
-TEST(prio_out_of_range_prio_runs_at_top)
-{
-    struct sim *s = &sim;
-    CHECK(sim_init(s, 4));
-    enq_p(s, 0, 0, TOP, false);
-    enq_p(s, 0, 1, 1000, false);
-    enq_p(s, 0, 2, 30, false);
-    CHECK_EQ(pick(s, 0), 0);
-    CHECK_EQ(pick(s, 0), 1);
-    CHECK_EQ(pick(s, 0), 2);
 }
 
 TEST(prio_wakeup_preemption_decision)
@@ -219,16 +228,14 @@ TEST(prio_wakeup_preemption_decision)
     CHECK(sim_init(s, 4));
     enq_p(s, 0, 0, 10, false);
     CHECK_EQ(pick(s, 0), 0);
-    struct { unsigned prio; bool preempt; } cases[] = {
-        {11, true}, {TOP, true}, {10, false}, {9, false}, {0, false},
-    };
+    unsigned prio[] = {11, TOP, 10, 9, 0};
+    bool preempt[] = {true, true, false, false, false};
     for (int k = 0; k < 5; k++) {
-        enq_p(s, 0, 1 + k, cases[k].prio, true);
-        CHECK_EQ(s->ops->preempt_on_wakeup(&s->rq[0], E(s, 0), E(s, 1 + k)), cases[k].preempt);
+        enq_p(s, 0, 1 + k, prio[k], true);
+        CHECK_EQ(s->ops->preempt_on_wakeup(&s->rq[0], E(s, 0), E(s, 1 + k)), preempt[k]);
     }
     CHECK(s->ops->preempt_on_wakeup(&s->rq[0], NULL, E(s, 3))); /* idle CPU */
-    /* Top-level curr: nothing preempts it. */
-    E(s, 0)->prio = TOP;
+    E(s, 0)->prio = TOP;                                        /* nothing preempts the top level */
     CHECK(!s->ops->preempt_on_wakeup(&s->rq[0], E(s, 0), E(s, 2)));
 }
 
@@ -239,47 +246,37 @@ TEST(prio_preempted_requeued_at_head_with_remaining_slice)
     struct sim *s = &sim;
     enum { A, B, C };
     CHECK(sim_init(s, 5));
-    enq_p(s, 0, A, 10, false);
-    enq_p(s, 0, B, 10, false);
+    enq_all(s, 0, PRIOS(10, 10));
     CHECK_EQ(pick(s, 0), A);
-    CHECK(!tick(s, 0, A));
-    CHECK(!tick(s, 0, A));
+    CHECK_EQ(ticks_until_preempt(s, 0, A, 2), 0);
     CHECK_EQ(E(s, A)->slice_left, 3);
     enq_p(s, 0, C, 20, true);
     CHECK(s->ops->preempt_on_wakeup(&s->rq[0], E(s, A), E(s, C)));
     s->ops->put_prev(&s->rq[0], E(s, A), false);
     CHECK_EQ(E(s, A)->slice_left, 3);
-    CHECK(order_is(s, 0, (int[]){C, A, B}, 3));
+    CHECK(ORDER(0, C, A, B));
     CHECK_EQ(pick(s, 0), C);
-    for (int t = 0; t < 12; t++) /* C alone at its level: never preempted */
-        CHECK(!tick(s, 0, C));
-    /* C blocks: A resumes first with its 3 ticks, then B. */
+    CHECK_EQ(ticks_until_preempt(s, 0, C, 12), 0); /* alone at its level: never preempted */
+    /* C blocks: A resumes first, for exactly its 3 remaining ticks, then B. */
     CHECK_EQ(pick(s, 0), A);
-    CHECK(!tick(s, 0, A));
-    CHECK(!tick(s, 0, A));
-    CHECK(tick(s, 0, A));
+    CHECK_EQ(ticks_until_preempt(s, 0, A, 12), 3);
     s->ops->put_prev(&s->rq[0], E(s, A), false);
     CHECK_EQ(E(s, A)->slice_left, 5);
-    CHECK(order_is(s, 0, (int[]){B, A}, 2));
-    CHECK_EQ(pick(s, 0), B);
+    CHECK(ORDER(0, B, A));
 }
 
 TEST(prio_yield_goes_to_tail_refilled)
 {
     struct sim *s = &sim;
     CHECK(sim_init(s, 5));
-    enq_p(s, 0, 0, 7, false);
-    enq_p(s, 0, 1, 7, false);
-    enq_p(s, 0, 2, 3, false);
+    enq_all(s, 0, PRIOS(7, 7, 3));
     CHECK_EQ(pick(s, 0), 0);
     CHECK(!tick(s, 0, 0));
     s->ops->put_prev(&s->rq[0], E(s, 0), true);
     CHECK_EQ(E(s, 0)->slice_left, 5);
-    CHECK(order_is(s, 0, (int[]){1, 0, 2}, 3));
-    /* A yield never drops below lower levels: the yielder still runs before them. */
-    CHECK_EQ(pick(s, 0), 1);
-    CHECK_EQ(pick(s, 0), 0);
-    CHECK_EQ(pick(s, 0), 2);
+    /* Behind its peers, but never below lower levels. */
+    CHECK(ORDER(0, 1, 0, 2));
+    CHECK(PICKS(0, 1, 0, 2));
 }
 
 TEST(prio_tick_lone_top_not_preempted_peer_gets_turn)
@@ -287,8 +284,7 @@ TEST(prio_tick_lone_top_not_preempted_peer_gets_turn)
     struct sim *s = &sim;
     enum { H = 0, L = 1, P = 2, Q = 4 };
     CHECK(sim_init(s, Q));
-    enq_p(s, 0, H, 25, false);
-    enq_p(s, 0, L, 5, false);
+    enq_all(s, 0, PRIOS(25, 5));
     CHECK_EQ(pick(s, 0), H);
     for (int t = 0; t < 10 * Q; t++) {
         CHECK(!tick(s, 0, H));
@@ -297,22 +293,16 @@ TEST(prio_tick_lone_top_not_preempted_peer_gets_turn)
     /* An equal-priority peer wakes: no preemption, but it runs when H's slice ends. */
     enq_p(s, 0, P, 25, true);
     CHECK(!s->ops->preempt_on_wakeup(&s->rq[0], E(s, H), E(s, P)));
-    uint64_t left = E(s, H)->slice_left;
-    for (uint64_t t = 1; t < left; t++)
-        CHECK(!tick(s, 0, H));
-    CHECK(tick(s, 0, H));
+    int left = (int)E(s, H)->slice_left;
+    CHECK_EQ(ticks_until_preempt(s, 0, H, Q), left);
     s->ops->put_prev(&s->rq[0], E(s, H), false);
-    CHECK(order_is(s, 0, (int[]){P, H, L}, 3));
+    CHECK(ORDER(0, P, H, L));
     /* From now on H and P alternate, exactly a quantum each; L never runs. */
-    int curr = pick(s, 0), expect = P;
     for (int turn = 0; turn < 50; turn++) {
-        CHECK_EQ(curr, expect);
-        for (int t = 1; t < Q; t++)
-            CHECK(!tick(s, 0, curr));
-        CHECK(tick(s, 0, curr));
+        int curr = pick(s, 0);
+        CHECK_EQ(curr, turn % 2 ? H : P);
+        CHECK_EQ(ticks_until_preempt(s, 0, curr, 2 * Q), Q);
         s->ops->put_prev(&s->rq[0], E(s, curr), false);
-        curr = pick(s, 0);
-        expect = expect == P ? H : P;
     }
 }
 
@@ -327,9 +317,8 @@ TEST(prio_tick_preempts_for_higher_enqueued_without_wakeup)
     CHECK(tick(s, 0, 0));
     CHECK_EQ(E(s, 0)->slice_left, 6);
     s->ops->put_prev(&s->rq[0], E(s, 0), false);
-    CHECK(order_is(s, 0, (int[]){1, 0}, 2));
-    /* A lower one enqueued the same way changes nothing. */
-    CHECK_EQ(pick(s, 0), 1);
+    CHECK(ORDER(0, 1, 0));
+    CHECK_EQ(pick(s, 0), 1); /* a lower one queued the same way changes nothing */
     CHECK(!tick(s, 0, 1));
 }
 
@@ -340,10 +329,7 @@ TEST(prio_starvation_by_design_and_recovery)
     enum { H1, H2, M, L, Q = 3, TICKS = 3000 };
     unsigned ran[4] = {0};
     CHECK(sim_init(s, Q));
-    enq_p(s, 0, H1, 20, false);
-    enq_p(s, 0, H2, 20, false);
-    enq_p(s, 0, M, 10, false);
-    enq_p(s, 0, L, 0, false);
+    enq_all(s, 0, PRIOS(20, 20, 10, 0));
     int curr = pick(s, 0);
     for (int t = 0; t < TICKS; t++) {
         ran[curr]++;
@@ -352,23 +338,16 @@ TEST(prio_starvation_by_design_and_recovery)
             curr = pick(s, 0);
         }
     }
-    CHECK_EQ(ran[H1] + ran[H2], TICKS);
-    CHECK(ran[H1] >= TICKS / 2 - Q && ran[H2] >= TICKS / 2 - Q);
-    CHECK_EQ(ran[M], 0);
-    CHECK_EQ(ran[L], 0);
+    CHECK_EQ(ran[H1], TICKS / 2);
+    CHECK_EQ(ran[H2], TICKS / 2);
+    CHECK_EQ(ran[M] + ran[L], 0);
     /* Both high ones block (curr stops running, the other is dequeued): M runs, alone at its
      * level above L, and keeps the CPU; once M blocks too, L runs. */
-    int other = curr == H1 ? H2 : H1;
-    s->ops->dequeue(&s->rq[0], E(s, other));
-    curr = pick(s, 0);
-    CHECK_EQ(curr, M);
-    for (int t = 0; t < 100; t++)
-        CHECK(!tick(s, 0, M));
-    curr = pick(s, 0);
-    CHECK_EQ(curr, L);
-    CHECK_EQ(s->rq[0].nr_queued, 0);
-    /* H1 wakes: it preempts L at once. */
-    enq_p(s, 0, H1, 20, true);
+    s->ops->dequeue(&s->rq[0], E(s, curr == H1 ? H2 : H1));
+    CHECK_EQ(pick(s, 0), M);
+    CHECK_EQ(ticks_until_preempt(s, 0, M, 100), 0);
+    CHECK(PICKS(0, L));
+    enq_p(s, 0, H1, 20, true); /* and the moment a high one wakes, L is preempted */
     CHECK(s->ops->preempt_on_wakeup(&s->rq[0], E(s, L), E(s, H1)));
 }
 
@@ -376,15 +355,8 @@ TEST(prio_steal_takes_highest_unpinned)
 {
     struct sim *s = &sim;
     CHECK(sim_init(s, 4));
-    enq_p(s, 1, 0, 30, false);
-    E(s, 0)->pinned = true;
-    enq_p(s, 1, 1, 25, false);
-    E(s, 1)->pinned = true;
-    enq_p(s, 1, 2, 25, false);
-    enq_p(s, 1, 3, 25, false);
-    enq_p(s, 1, 4, 10, false);
-    enq_p(s, 1, 5, 31, false);
-    E(s, 5)->pinned = true;
+    enq_all(s, 1, PRIOS(30, 25, 25, 25, 10, TOP));
+    E(s, 0)->pinned = E(s, 1)->pinned = E(s, 5)->pinned = true;
     int want[] = {2, 3, 4};
     for (int k = 0; k < 3; k++) {
         struct sched_entity *got = s->ops->steal(&s->rq[1]);
@@ -393,244 +365,219 @@ TEST(prio_steal_takes_highest_unpinned)
         CHECK_EQ(s->rq[1].nr_queued, 5 - k);
     }
     CHECK(s->ops->steal(&s->rq[1]) == NULL);
-    CHECK(order_is(s, 1, (int[]){5, 0, 1}, 3));
-    CHECK_EQ(pick(s, 1), 5);
-    CHECK_EQ(pick(s, 1), 0);
-    CHECK_EQ(pick(s, 1), 1);
+    CHECK(ORDER(1, 5, 0, 1));
+    CHECK(PICKS(1, 5, 0, 1));
     CHECK(s->ops->steal(&s->rq[1]) == NULL);
+}
+
+/* Where would an entity of priority `prio` that last ran on `last` go, woken from this_cpu? */
+static unsigned sel_as(struct sim *s, unsigned prio, unsigned last, unsigned this_cpu)
+{
+    s->se[NENT - 1].prio = prio;
+    s->se[NENT - 1].cpu = last;
+    return sel(s, NENT - 1, this_cpu);
 }
 
 TEST(prio_select_cpu)
 {
     struct sim *s = &sim;
     CHECK(sim_init(s, 4));
-    int w = NENT - 1;
     /* CPU0: top 20. CPU1: top 12. CPU2: top 5. CPU3: empty. */
-    enq_p(s, 0, 0, 20, false);
-    enq_p(s, 0, 1, 3, false);
+    enq_all(s, 0, PRIOS(20, 3));
     enq_p(s, 1, 2, 12, false);
     enq_p(s, 2, 3, 5, false);
-    E(s, w)->prio = 15;
-    E(s, w)->cpu = 1; /* only lower queued there: stay */
-    CHECK_EQ(sel(s, w, 0), 1);
-    E(s, w)->cpu = 0; /* higher queued on CPU0, CPU3 idle: go there */
-    CHECK_EQ(sel(s, w, 0), 3);
-    E(s, w)->pinned = true;
-    CHECK_EQ(sel(s, w, 2), 0);
-    E(s, w)->pinned = false;
+    CHECK_EQ(sel_as(s, 15, 1, 0), 1); /* only lower queued there: stay */
+    CHECK_EQ(sel_as(s, 15, 0, 0), 3); /* higher queued on CPU0, CPU3 idle: go there */
+    E(s, NENT - 1)->pinned = true;
+    CHECK_EQ(sel_as(s, 15, 0, 2), 0);
+    E(s, NENT - 1)->pinned = false;
     enq_p(s, 3, 4, 1, false); /* no idle CPU: the one with the lowest top (CPU3, 1) */
-    CHECK_EQ(sel(s, w, 0), 3);
+    CHECK_EQ(sel_as(s, 15, 0, 0), 3);
     enq_p(s, 3, 5, 18, false); /* CPU3 top 18: now CPU2 (5) */
-    CHECK_EQ(sel(s, w, 0), 2);
-    E(s, w)->prio = 20; /* equal on its CPU counts as busy */
-    CHECK_EQ(sel(s, w, 1), 2);
-    E(s, w)->prio = 4; /* every queue holds something at or above 4: stay */
-    CHECK_EQ(sel(s, w, 1), 0);
-    E(s, w)->prio = 5;
-    CHECK_EQ(sel(s, w, 1), 0);
-    E(s, w)->cpu = 2; /* CPU2's top 5 equals it: still nowhere better */
-    CHECK_EQ(sel(s, w, 1), 2);
-    E(s, w)->cpu = 1000; /* never ran: starts from this_cpu */
-    E(s, w)->prio = 13;
-    CHECK_EQ(sel(s, w, 1), 1);
-    CHECK_EQ(sel(s, w, 0), 2);
-    CHECK_EQ(s->ops->select_cpu(s->rqs, 1, E(s, w), 0), 0);
+    CHECK_EQ(sel_as(s, 15, 0, 0), 2);
+    CHECK_EQ(sel_as(s, 20, 0, 1), 2); /* equal on its CPU counts as busy */
+    CHECK_EQ(sel_as(s, 4, 0, 1), 0);  /* every queue holds something at or above 4: stay */
+    CHECK_EQ(sel_as(s, 5, 0, 1), 0);
+    CHECK_EQ(sel_as(s, 5, 2, 1), 2);     /* CPU2's top 5 equals it: still nowhere better */
+    CHECK_EQ(sel_as(s, 13, 1000, 1), 1); /* never ran: starts from this_cpu */
+    CHECK_EQ(sel_as(s, 13, 1000, 0), 2);
+    CHECK_EQ(s->ops->select_cpu(s->rqs, 1, E(s, NENT - 1), 0), 0); /* one CPU */
     /* Two idle CPUs: the lower-numbered one. */
     s->ops->dequeue(&s->rq[3], E(s, 4));
     s->ops->dequeue(&s->rq[3], E(s, 5));
     s->ops->dequeue(&s->rq[2], E(s, 3));
-    E(s, w)->cpu = 0;
-    CHECK_EQ(sel(s, w, 0), 2);
+    CHECK_EQ(sel_as(s, 13, 0, 0), 2);
 }
 
 TEST(prio_dequeue_middle_and_priority_change)
 {
     struct sim *s = &sim;
     CHECK(sim_init(s, 4));
-    for (int i = 0; i < 5; i++)
-        enq_p(s, 0, i, 8, false);
-    enq_p(s, 0, 5, 9, false);
+    enq_all(s, 0, PRIOS(8, 8, 8, 8, 8, 9));
     s->ops->dequeue(&s->rq[0], E(s, 2));
-    CHECK(order_is(s, 0, (int[]){5, 0, 1, 3, 4}, 5));
+    CHECK(ORDER(0, 5, 0, 1, 3, 4));
     s->ops->dequeue(&s->rq[0], E(s, 5)); /* empties level 9: its bit must clear */
-    CHECK(order_is(s, 0, (int[]){0, 1, 3, 4}, 4));
+    CHECK(ORDER(0, 0, 1, 3, 4));
     /* Priority change the proper way: dequeue, set, enqueue (keeps the remaining slice). */
     E(s, 3)->slice_left = 2;
     s->ops->dequeue(&s->rq[0], E(s, 3));
     enq_p(s, 0, 3, 30, false);
     CHECK_EQ(E(s, 3)->slice_left, 2);
-    CHECK(order_is(s, 0, (int[]){3, 0, 1, 4}, 4));
+    CHECK(ORDER(0, 3, 0, 1, 4));
     /* The careless way: prio changed while queued. Dequeue must still unlink from the list the
-     * entity is really on, leaving level 8 intact (the head, so that the level's head pointer
-     * must be updated, and the new level 2 must stay empty). */
+     * entity is really on (it is level 8's head: the wrong level's head pointer would move). */
     E(s, 0)->prio = 2;
     s->ops->dequeue(&s->rq[0], E(s, 0));
     CHECK(!E(s, 0)->on_rq);
-    CHECK(order_is(s, 0, (int[]){3, 1, 4}, 3));
-    CHECK_EQ(pick(s, 0), 3);
-    CHECK_EQ(pick(s, 0), 1);
-    CHECK_EQ(pick(s, 0), 4);
-    CHECK_EQ(pick(s, 0), -1);
-    CHECK_EQ(s->rq[0].nr_queued, 0);
+    CHECK(ORDER(0, 3, 1, 4));
+    CHECK(PICKS(0, 3, 1, 4));
 }
 
 TEST(prio_misuse_is_ignored)
 {
     struct sim *s = &sim;
     CHECK(sim_init(s, 4));
-    enq_p(s, 0, 0, 4, false);
-    enq_p(s, 0, 1, 4, false);
-    enq_p(s, 0, 2, 9, false);
+    enq_all(s, 0, PRIOS(4, 4, 9));
     enq_p(s, 1, 3, 4, false);
     struct sched_rq before[NCPU];
     struct sched_entity ents[NENT];
     memcpy(before, s->rq, sizeof(before));
     memcpy(ents, s->se, sizeof(ents));
-    s->ops->dequeue(&s->rq[0], E(s, 9));
-    s->ops->dequeue(&s->rq[0], E(s, 3));
-    s->ops->dequeue(&s->rq[1], E(s, 1));
-    s->ops->enqueue(&s->rq[0], E(s, 1), true);
-    s->ops->enqueue(&s->rq[2], E(s, 2), false);
-    s->ops->put_prev(&s->rq[0], E(s, 0), true);
+    s->ops->dequeue(&s->rq[0], E(s, 9));        /* never queued */
+    s->ops->dequeue(&s->rq[0], E(s, 3));        /* queued, but on CPU 1 */
+    s->ops->dequeue(&s->rq[1], E(s, 1));        /* queued on CPU 0, named on CPU 1 */
+    s->ops->enqueue(&s->rq[0], E(s, 1), true);  /* already queued here */
+    s->ops->enqueue(&s->rq[2], E(s, 2), false); /* already queued elsewhere */
+    s->ops->put_prev(&s->rq[0], E(s, 0), true); /* queued, so not running */
     CHECK(memcmp(before, s->rq, sizeof(before)) == 0);
     CHECK(memcmp(ents, s->se, sizeof(ents)) == 0);
     s->ops->dequeue(&s->rq[0], E(s, 1));
-    s->ops->dequeue(&s->rq[0], E(s, 1));
+    s->ops->dequeue(&s->rq[0], E(s, 1)); /* twice: the second does nothing */
     CHECK_EQ(s->rq[0].nr_queued, 2);
-    CHECK(order_is(s, 0, (int[]){2, 0}, 2));
+    CHECK(ORDER(0, 2, 0));
 }
 
 TEST(prio_donate_passes_remaining_slice)
 {
     struct sim *s = &sim;
     CHECK(sim_init(s, 6));
-    enq_p(s, 0, 0, 10, false);
-    enq_p(s, 0, 2, 10, false);
+    enq_all(s, 0, PRIOS(10, 3, 10));
+    s->ops->dequeue(&s->rq[0], E(s, 1)); /* 1: a low-priority server, blocked in receive */
     CHECK_EQ(pick(s, 0), 0);
     CHECK(!tick(s, 0, 0));
-    E(s, 1)->prio = 3; /* a low-priority server runs on the client's slice, at its own level */
     s->ops->donate(&s->rq[0], E(s, 0), E(s, 1));
     CHECK_EQ(E(s, 1)->slice_left, 5);
     CHECK_EQ(E(s, 0)->slice_left, 0);
     CHECK_EQ(s->rq[0].nr_queued, 1);
-    CHECK(tick(s, 0, 1)); /* entity 2 (10) is queued above the server */
+    CHECK(tick(s, 0, 1)); /* no priority inheritance: 2 (10) is queued above the server (3) */
 }
 
 /* ---- randomized stress against a shadow model ------------------------------------------ */
 
+/* The model keeps no lists: a queued entity's place within its level is a key that counts up for
+ * tail inserts and down for head inserts, so pick order is (level desc, key asc). */
 enum { BLOCKED, QUEUED, RUNNING };
-
-struct model {
-    int q[NCPU][SCHED_PRIO_LEVELS][NENT], len[NCPU][SCHED_PRIO_LEVELS], nr[NCPU];
-    int curr[NCPU];
-    int state[NENT];
+static struct {
+    int state[NENT], curr[NCPU];
     unsigned cpu[NENT];
+    long key[NENT], tail_key, head_key;
     uint64_t slice[NENT];
-    bool pinned[NENT];
-};
+    unsigned steals;
+} m;
 
-static int m_top(const struct model *m, unsigned c)
+static void m_queue(int e, unsigned c, bool head)
 {
-    for (int l = TOP; l >= 0; l--)
-        if (m->len[c][l])
-            return l;
-    return -1;
+    m.state[e] = QUEUED;
+    m.cpu[e] = c;
+    m.key[e] = head ? --m.head_key : ++m.tail_key;
 }
 
-static void m_insert(struct model *m, unsigned c, int e, bool head)
+static bool m_before(int a, int b)
 {
-    int l = (int)sim.se[e].prio;
-    if (head) {
-        memmove(&m->q[c][l][1], &m->q[c][l][0], sizeof(int) * (size_t)m->len[c][l]);
-        m->q[c][l][0] = e;
-    } else {
-        m->q[c][l][m->len[c][l]] = e;
-    }
-    m->len[c][l]++;
-    m->nr[c]++;
-    m->state[e] = QUEUED;
-    m->cpu[e] = c;
+    unsigned pa = sim.se[a].prio, pb = sim.se[b].prio;
+    return pa != pb ? pa > pb : m.key[a] < m.key[b];
 }
 
-static void m_remove(struct model *m, unsigned c, int e)
+/* CPU c's queue in pick order (only its unpinned entities when asked); returns the length. */
+static int m_queue_of(unsigned c, int *out, bool unpinned_only)
 {
-    int l = (int)sim.se[e].prio;
-    for (int k = 0; k < m->len[c][l]; k++) {
-        if (m->q[c][l][k] == e) {
-            memmove(&m->q[c][l][k], &m->q[c][l][k + 1],
-                    sizeof(int) * (size_t)(m->len[c][l] - k - 1));
-            m->len[c][l]--;
-            m->nr[c]--;
-            return;
-        }
-    }
-    abort(); /* the model itself is wrong */
-}
-
-static bool m_check(struct sim *s, const struct model *m)
-{
-    for (unsigned c = 0; c < NCPU; c++) {
-        int want[NENT], n = 0;
-        for (int l = TOP; l >= 0; l--)
-            for (int k = 0; k < m->len[c][l]; k++)
-                want[n++] = m->q[c][l][k];
-        if (!order_is(s, c, want, n))
-            return false;
-    }
+    int n = 0;
     for (int e = 0; e < NENT; e++) {
-        const struct sched_entity *se = &s->se[e];
-        if (se->on_rq != (m->state[e] == QUEUED) || se->slice_left != m->slice[e] ||
-            se->cpu != m->cpu[e])
+        if (m.state[e] != QUEUED || m.cpu[e] != c || (unpinned_only && sim.se[e].pinned))
+            continue;
+        int k = n++;
+        for (; k > 0 && m_before(e, out[k - 1]); k--)
+            out[k] = out[k - 1];
+        out[k] = e;
+    }
+    return n;
+}
+
+static int m_top(unsigned c)
+{
+    int q[NENT];
+    return m_queue_of(c, q, false) ? (int)sim.se[q[0]].prio : -1;
+}
+
+static bool m_check(void)
+{
+    int q[NENT];
+    for (unsigned c = 0; c < NCPU; c++)
+        if (!order_is(&sim, c, q, m_queue_of(c, q, false)))
             return false;
-        if (m->pinned[e] && se->cpu != (unsigned)e % NCPU)
+    for (int e = 0; e < NENT; e++) {
+        const struct sched_entity *se = &sim.se[e];
+        if (se->on_rq != (m.state[e] == QUEUED) || se->slice_left != m.slice[e] ||
+            se->cpu != m.cpu[e] || (se->pinned && se->cpu != (unsigned)e % NCPU))
             return false;
     }
     return true;
 }
 
-static bool m_schedule(struct sim *s, struct model *m, unsigned c)
+/* The core's side of a reschedule on CPU c: pick, or steal from the busiest CPU when idle. */
+static bool m_schedule(unsigned c)
 {
-    int want = -1, got, top = m_top(m, c);
-    if (top >= 0) {
-        want = m->q[c][top][0];
-        m_remove(m, c, want);
-    }
-    got = pick(s, c);
-    if (got != want)
-        return false;
-    if (got < 0) {
+    int q[NENT], want = m_queue_of(c, q, false) ? q[0] : -1, got = pick(&sim, c);
+    if (got < 0 && want < 0) {
         unsigned busiest = 0;
         for (unsigned i = 1; i < NCPU; i++)
-            if (m->nr[i] > m->nr[busiest])
+            if (m_queue_of(i, q, false) > m_queue_of(busiest, q, false))
                 busiest = i;
-        for (int l = TOP; l >= 0 && want < 0; l--)
-            for (int k = 0; k < m->len[busiest][l] && want < 0; k++)
-                if (!m->pinned[m->q[busiest][l][k]])
-                    want = m->q[busiest][l][k];
-        if (want >= 0)
-            m_remove(m, busiest, want);
-        got = id_of(s, s->ops->steal(&s->rq[busiest]));
-        if (got != want)
-            return false;
-        if (got >= 0)
-            s->se[got].cpu = c;
+        want = m_queue_of(busiest, q, true) ? q[0] : -1;
+        got = id_of(&sim, sim.ops->steal(&sim.rq[busiest]));
+        if (got >= 0) {
+            sim.se[got].cpu = c; /* the core runs it here */
+            m.steals++;
+        }
     }
-    m->curr[c] = got;
+    if (got != want)
+        return false;
+    m.curr[c] = got;
     if (got >= 0) {
-        m->state[got] = RUNNING;
-        m->cpu[got] = c;
+        m.state[got] = RUNNING;
+        m.cpu[got] = c;
     }
     return true;
 }
 
-static int random_in_state(const struct model *m, int state)
+/* Preempt CPU c's entity (put back, not a yield) and reschedule, as the core does. */
+static bool m_preempt(unsigned c, uint64_t quantum)
+{
+    int cur = m.curr[c];
+    bool head = m.slice[cur] > 0;
+    sim.ops->put_prev(&sim.rq[c], E(&sim, cur), false);
+    if (!head)
+        m.slice[cur] = quantum;
+    m_queue(cur, c, head);
+    return m_schedule(c);
+}
+
+static int random_in_state(int state)
 {
     int start = (int)rnd(NENT);
-    for (int k = 0; k < NENT; k++) {
-        int e = (start + k) % NENT;
-        if (m->state[e] == state)
-            return e;
-    }
+    for (int k = 0; k < NENT; k++)
+        if (m.state[(start + k) % NENT] == state)
+            return (start + k) % NENT;
     return -1;
 }
 
@@ -641,30 +588,16 @@ static unsigned random_prio(void)
     return rnd(2) ? common[rnd(6)] : rnd(SCHED_PRIO_LEVELS);
 }
 
-/* Preempt curr on c (put back, not a yield) and reschedule, as the core does. */
-static bool m_preempt(struct sim *s, struct model *m, unsigned c, uint64_t quantum)
-{
-    int cur = m->curr[c];
-    s->ops->put_prev(&s->rq[c], E(s, cur), false);
-    bool head = m->slice[cur] > 0;
-    if (!head)
-        m->slice[cur] = quantum;
-    m_insert(m, c, cur, head);
-    return m_schedule(s, m, c);
-}
-
 TEST(prio_randomized_stress_shadow_model)
 {
     struct sim *s = &sim;
-    static struct model m;
     const uint64_t Q = 4;
-    unsigned heads = 0, wake_preempts = 0, steals = 0;
+    unsigned heads = 0, wake_preempts = 0;
     CHECK(sim_init(s, Q));
     memset(&m, 0, sizeof(m));
     rng_state = 0xdeadbeefcafef00dull;
     for (int e = 0; e < NENT; e++) {
-        m.state[e] = BLOCKED;
-        m.pinned[e] = s->se[e].pinned = e % 7 == 0;
+        s->se[e].pinned = e % 7 == 0;
         m.cpu[e] = s->se[e].cpu = (unsigned)e % NCPU;
         s->se[e].prio = random_prio();
     }
@@ -674,86 +607,67 @@ TEST(prio_randomized_stress_shadow_model)
     for (int step = 0; step < 200000; step++) {
         unsigned c = rnd(NCPU);
         int cur = m.curr[c], r = (int)rnd(100);
-        if (r < 35) { /* timer tick */
-            if (cur < 0) {
-                CHECK(m_schedule(s, &m, c));
-                continue;
-            }
-            int l = (int)s->se[cur].prio, top = m_top(&m, c);
-            bool want = false;
-            if (m.slice[cur])
-                m.slice[cur]--;
-            if (top > l)
-                want = true;
-            else if (m.slice[cur] == 0 && top == l)
-                want = true;
-            else if (m.slice[cur] == 0)
+        if (r < 35 && cur < 0) { /* timer tick on an idle CPU: look for work */
+            CHECK(m_schedule(c));
+        } else if (r < 35) { /* timer tick */
+            int l = (int)s->se[cur].prio, top = m_top(c);
+            m.slice[cur] -= m.slice[cur] > 0;
+            bool want = top > l || (m.slice[cur] == 0 && top == l);
+            if (!want && m.slice[cur] == 0)
                 m.slice[cur] = Q;
             CHECK_EQ(tick(s, c, cur), want);
-            if (want) {
-                heads += m.slice[cur] > 0;
-                CHECK(m_preempt(s, &m, c, Q));
-            }
+            heads += want && m.slice[cur] > 0;
+            if (want)
+                CHECK(m_preempt(c, Q));
         } else if (r < 43 && cur >= 0) { /* yield */
             s->ops->put_prev(&s->rq[c], E(s, cur), true);
             m.slice[cur] = Q;
-            m_insert(&m, c, cur, false);
-            CHECK(m_schedule(s, &m, c));
+            m_queue(cur, c, false);
+            CHECK(m_schedule(c));
         } else if (r < 55 && cur >= 0) { /* block */
             m.state[cur] = BLOCKED;
-            CHECK(m_schedule(s, &m, c));
+            CHECK(m_schedule(c));
         } else if (r < 72) { /* wake up, placed by select_cpu */
-            int e = random_in_state(&m, BLOCKED);
+            int e = random_in_state(BLOCKED);
             if (e < 0)
                 continue;
-            unsigned last = m.cpu[e], best = last;
-            int p = (int)s->se[e].prio, best_top = m_top(&m, last);
-            if (!m.pinned[e] && best_top >= p) {
-                for (unsigned i = 0; i < NCPU; i++) {
-                    if (m_top(&m, i) < best_top) {
-                        best = i;
-                        best_top = m_top(&m, i);
-                    }
+            /* Stay unless something at or above p is queued there; then the first CPU with the
+             * lowest top below p (idle counts as -1). */
+            int p = (int)s->se[e].prio, best_top = m_top(m.cpu[e]);
+            unsigned t = m.cpu[e];
+            for (unsigned i = 0; i < NCPU && !s->se[e].pinned && m_top(m.cpu[e]) >= p; i++) {
+                if (m_top(i) < p && m_top(i) < best_top) {
+                    t = i;
+                    best_top = m_top(i);
                 }
-                if (best_top >= p)
-                    best = last;
             }
-            unsigned t = sel(s, e, c);
-            CHECK_EQ(t, best);
+            CHECK_EQ(sel(s, e, c), t);
             s->ops->enqueue(&s->rq[t], E(s, e), true);
             m.slice[e] = Q;
-            m_insert(&m, t, e, false);
+            m_queue(e, t, false);
             int tc = m.curr[t];
             bool want = tc < 0 || p > (int)s->se[tc].prio;
-            CHECK_EQ(s->ops->preempt_on_wakeup(&s->rq[t], tc >= 0 ? E(s, tc) : NULL, E(s, e)),
-                     want);
-            if (want && tc >= 0) {
-                wake_preempts++;
-                CHECK(m_preempt(s, &m, t, Q));
-            } else if (want) {
-                CHECK(m_schedule(s, &m, t));
-            }
+            struct sched_entity *curr_se = tc >= 0 ? E(s, tc) : NULL;
+            CHECK_EQ(s->ops->preempt_on_wakeup(&s->rq[t], curr_se, E(s, e)), want);
+            wake_preempts += want && tc >= 0;
+            if (want)
+                CHECK(tc >= 0 ? m_preempt(t, Q) : m_schedule(t));
         } else if (r < 78) { /* a queued entity blocks or exits */
-            int e = random_in_state(&m, QUEUED);
+            int e = random_in_state(QUEUED);
             if (e < 0)
                 continue;
-            m_remove(&m, m.cpu[e], e);
             m.state[e] = BLOCKED;
             s->ops->dequeue(&s->rq[m.cpu[e]], E(s, e));
-        } else if (r < 84) { /* priority change: queued (dequeue, set, enqueue) or not */
+        } else if (r < 84) { /* priority change: dequeue, set, enqueue; or of one not queued */
             int e = (int)rnd(NENT);
-            unsigned np = random_prio();
-            if (m.state[e] == QUEUED) {
-                unsigned ec = m.cpu[e];
-                s->ops->dequeue(&s->rq[ec], E(s, e));
-                m_remove(&m, ec, e);
-                s->se[e].prio = np;
-                s->ops->enqueue(&s->rq[ec], E(s, e), false);
-                if (m.slice[e] == 0 || m.slice[e] > Q)
-                    m.slice[e] = Q;
-                m_insert(&m, ec, e, false);
-            } else {
-                s->se[e].prio = np; /* running: the next tick sees it */
+            bool queued = m.state[e] == QUEUED;
+            if (queued)
+                s->ops->dequeue(&s->rq[m.cpu[e]], E(s, e));
+            s->se[e].prio = random_prio();
+            if (queued) {
+                s->ops->enqueue(&s->rq[m.cpu[e]], E(s, e), false);
+                m.slice[e] = m.slice[e] == 0 || m.slice[e] > Q ? Q : m.slice[e];
+                m_queue(e, m.cpu[e], false);
             }
         } else if (r < 88) { /* misuse: must change nothing */
             int e = (int)rnd(NENT);
@@ -766,41 +680,33 @@ TEST(prio_randomized_stress_shadow_model)
                 s->ops->dequeue(&s->rq[m.cpu[e]], E(s, e));
             }
         } else if (r < 92 && cur >= 0) { /* IPC call: donate to a blocked receiver */
-            int e = random_in_state(&m, BLOCKED);
-            if (e < 0 || (m.pinned[e] && (unsigned)e % NCPU != c))
+            int e = random_in_state(BLOCKED);
+            if (e < 0 || (s->se[e].pinned && (unsigned)e % NCPU != c))
                 continue;
             s->ops->donate(&s->rq[c], E(s, cur), E(s, e));
             m.slice[e] = m.slice[cur];
             m.slice[cur] = 0;
             m.state[cur] = BLOCKED;
             m.state[e] = RUNNING;
-            m.cpu[e] = c;
-            s->se[e].cpu = c;
+            m.cpu[e] = s->se[e].cpu = c;
             m.curr[c] = e;
         } else if (r < 96) { /* migration */
-            int e = random_in_state(&m, QUEUED);
-            if (e < 0 || m.pinned[e])
+            int e = random_in_state(QUEUED);
+            if (e < 0 || s->se[e].pinned)
                 continue;
-            unsigned from = m.cpu[e], to = rnd(NCPU);
-            s->ops->dequeue(&s->rq[from], E(s, e));
+            unsigned to = rnd(NCPU);
+            s->ops->dequeue(&s->rq[m.cpu[e]], E(s, e));
             s->ops->enqueue(&s->rq[to], E(s, e), false);
-            m_remove(&m, from, e);
-            if (m.slice[e] == 0 || m.slice[e] > Q)
-                m.slice[e] = Q;
-            m_insert(&m, to, e, false);
+            m.slice[e] = m.slice[e] == 0 || m.slice[e] > Q ? Q : m.slice[e];
+            m_queue(e, to, false);
         } else if (cur < 0) { /* idle CPU: pick or steal */
-            steals += m.nr[c] == 0;
-            CHECK(m_schedule(s, &m, c));
+            CHECK(m_schedule(c));
         }
-        for (unsigned i = 0; i < NCPU; i++)
-            CHECK_EQ(s->rq[i].nr_queued, m.nr[i]);
-        CHECK(m_check(s, &m));
+        CHECK(m_check());
     }
-    CHECK(heads > 500 && wake_preempts > 500 && steals > 100);
+    CHECK(heads > 500 && wake_preempts > 500 && m.steals > 100);
     for (unsigned c = 0; c < NCPU; c++) {
-        for (int l = TOP; l >= 0; l--)
-            for (int k = 0; k < m.len[c][l]; k++)
-                CHECK_EQ(pick(s, c), m.q[c][l][k]);
-        CHECK_EQ(pick(s, c), -1);
+        int q[NENT], n = m_queue_of(c, q, false);
+        CHECK(picks_are(s, c, q, n));
     }
 }

@@ -88,10 +88,50 @@ static bool order_is(struct sim *s, unsigned c, const int *want, int n)
     return walk(s, c, got) == n && memcmp(got, want, sizeof(int) * (size_t)n) == 0;
 }
 
+/* Picks n entities from CPU c and compares them with want, then expects the queue empty. */
+static bool picks_are(struct sim *s, unsigned c, const int *want, int n)
+{
+    for (int k = 0; k < n; k++)
+        if (pick(s, c) != want[k] || s->se[want[k]].on_rq)
+            return false;
+    return pick(s, c) == -1 && s->rq[c].nr_queued == 0;
+}
+
+/* Enqueues entities first..first+n-1 on CPU c (not a wake-up). */
+static void enq_range(struct sim *s, unsigned c, int first, int n)
+{
+    for (int i = first; i < first + n; i++)
+        enq(s, c, i, false);
+}
+
+static bool tick(struct sim *s, unsigned c, int i)
+{
+    return s->ops->tick(&s->rq[c], E(s, i));
+}
+
+/* Ticks entity i on CPU c up to n times; returns the tick (1-based) that asked for preemption,
+ * or 0 when none did. */
+static int ticks_until_preempt(struct sim *s, unsigned c, int i, int n)
+{
+    for (int t = 1; t <= n; t++)
+        if (tick(s, c, i))
+            return t;
+    return 0;
+}
+
+static unsigned sel(struct sim *s, int i, unsigned ncpus, unsigned this_cpu)
+{
+    return s->ops->select_cpu(s->rqs, ncpus, E(s, i), this_cpu);
+}
+
+#define INTS(...)     (int[]){__VA_ARGS__}, (int)(sizeof((int[]){__VA_ARGS__}) / sizeof(int))
+#define ORDER(c, ...) order_is(s, c, INTS(__VA_ARGS__))
+#define PICKS(c, ...) picks_are(s, c, INTS(__VA_ARGS__))
+
 /* ---- registry -------------------------------------------------------------------------- */
 
 /* Registered by this test binary only: registration is one line, and since the test is linked
- * before the sched/ sources, link order differs from name order, which the name list must not show. */
+ * before the policy files, link order differs from name order: the list must not show it. */
 static const struct sched_ops test_only_ops = {.name = "test_only", .description = "test"};
 SCHED_POLICY(test_only_ops);
 
@@ -117,7 +157,7 @@ TEST(registry_unknown_is_null)
 {
     CHECK(sched_policy_find("nope") == NULL);
     CHECK(sched_policy_find("") == NULL);
-    CHECK(sched_policy_find("r") == NULL);   /* no prefix matching */
+    CHECK(sched_policy_find("r") == NULL); /* no prefix matching */
     CHECK(sched_policy_find("rr ") == NULL);
     CHECK(sched_policy_find("RR") == NULL);
     CHECK(sched_policy_find(NULL) == NULL);
@@ -177,54 +217,36 @@ TEST(rr_fifo_order)
         CHECK_EQ(E(s, i)->cpu, 1);
         CHECK_EQ(E(s, i)->slice_left, 4);
     }
-    CHECK(order_is(s, 1, (int[]){0, 1, 2, 3, 4, 5}, 6));
-    for (int i = 0; i < 6; i++) {
-        CHECK_EQ(pick(s, 1), i);
-        CHECK(!E(s, i)->on_rq);
+    CHECK(ORDER(1, 0, 1, 2, 3, 4, 5));
+    CHECK(PICKS(1, 0, 1, 2, 3, 4, 5));
+    for (int i = 0; i < 6; i++)
         CHECK_EQ(E(s, i)->cpu, 1); /* last ran on */
-        CHECK_EQ(s->rq[1].nr_queued, 5 - i);
-    }
-    CHECK_EQ(pick(s, 1), -1);
     CHECK_EQ(s->rq[0].nr_queued, 0);
 }
 
-/* Runs CPU 0 for `ticks` ticks: every quantum the running entity is put back and the next one
- * picked. Checks that each turn lasts exactly the quantum and that turns go round in order. */
+/* K entities on one CPU for many rounds: each turn lasts exactly the quantum, turns go round in
+ * FIFO order, and turn counts never differ by more than one. */
 TEST(rr_quantum_round_robin_fairness)
 {
     struct sim *s = &sim;
     enum { K = 5, Q = 3, ROUNDS = 200 };
-    unsigned ticks[K] = {0}, turns[K] = {0};
+    unsigned turns[K] = {0};
     CHECK(sim_init(s, Q));
-    for (int i = 0; i < K; i++)
-        enq(s, 0, i, false);
-    int curr = pick(s, 0), expect = 0, ran = 0;
-    turns[curr]++;
-    for (int t = 0; t < K * Q * ROUNDS; t++) {
-        CHECK_EQ(curr, expect);
-        ticks[curr]++;
-        ran++;
-        bool preempt = s->ops->tick(&s->rq[0], E(s, curr));
-        CHECK_EQ(preempt, ran == Q);
+    enq_range(s, 0, 0, K);
+    for (int turn = 0; turn < K * ROUNDS; turn++) {
+        int curr = pick(s, 0);
+        CHECK_EQ(curr, turn % K);
         CHECK_EQ(s->rq[0].nr_queued, K - 1);
-        if (preempt) {
-            CHECK_EQ(E(s, curr)->slice_left, 0);
-            s->ops->put_prev(&s->rq[0], E(s, curr), false);
-            CHECK_EQ(E(s, curr)->slice_left, Q);
-            curr = pick(s, 0);
-            turns[curr]++;
-            expect = (expect + 1) % K;
-            ran = 0;
-            unsigned lo = turns[0], hi = turns[0];
-            for (int i = 1; i < K; i++) {
-                lo = turns[i] < lo ? turns[i] : lo;
-                hi = turns[i] > hi ? turns[i] : hi;
-            }
-            CHECK(hi - lo <= 1);
-        }
+        CHECK_EQ(ticks_until_preempt(s, 0, curr, 2 * Q), Q);
+        CHECK_EQ(E(s, curr)->slice_left, 0);
+        s->ops->put_prev(&s->rq[0], E(s, curr), false);
+        CHECK_EQ(E(s, curr)->slice_left, Q);
+        turns[curr]++;
+        for (int i = 0; i < K; i++)
+            CHECK(turns[i] + 1 >= turns[curr]);
     }
     for (int i = 0; i < K; i++)
-        CHECK_EQ(ticks[i], Q * ROUNDS);
+        CHECK_EQ(turns[i], ROUNDS);
 }
 
 TEST(rr_lone_entity_keeps_running)
@@ -234,61 +256,53 @@ TEST(rr_lone_entity_keeps_running)
     enq(s, 0, 0, true);
     CHECK_EQ(pick(s, 0), 0);
     for (int t = 0; t < 100; t++) {
-        CHECK(!s->ops->tick(&s->rq[0], E(s, 0)));
+        CHECK(!tick(s, 0, 0));
         CHECK(E(s, 0)->slice_left >= 1 && E(s, 0)->slice_left <= 2);
     }
     /* Company arrives: the slice in progress is finished, then the newcomer runs. */
     enq(s, 0, 1, true);
-    uint64_t left = E(s, 0)->slice_left;
-    for (uint64_t t = 1; t < left; t++)
-        CHECK(!s->ops->tick(&s->rq[0], E(s, 0)));
-    CHECK(s->ops->tick(&s->rq[0], E(s, 0)));
+    int left = (int)E(s, 0)->slice_left;
+    CHECK_EQ(ticks_until_preempt(s, 0, 0, 10), left);
 }
 
 TEST(rr_zero_quantum_is_one_tick)
 {
     struct sim *s = &sim;
     CHECK(sim_init(s, 0));
-    enq(s, 0, 0, false);
-    enq(s, 0, 1, false);
+    enq_range(s, 0, 0, 2);
     CHECK_EQ(E(s, 0)->slice_left, 1);
     CHECK_EQ(pick(s, 0), 0);
-    CHECK(s->ops->tick(&s->rq[0], E(s, 0)));
+    CHECK(tick(s, 0, 0));
 }
 
 TEST(rr_yield_moves_to_tail)
 {
     struct sim *s = &sim;
     CHECK(sim_init(s, 5));
-    for (int i = 0; i < 4; i++)
-        enq(s, 0, i, false);
+    enq_range(s, 0, 0, 4);
     CHECK_EQ(pick(s, 0), 0);
-    CHECK(!s->ops->tick(&s->rq[0], E(s, 0)));
-    CHECK(!s->ops->tick(&s->rq[0], E(s, 0)));
+    CHECK_EQ(ticks_until_preempt(s, 0, 0, 2), 0);
     CHECK_EQ(E(s, 0)->slice_left, 3);
     s->ops->put_prev(&s->rq[0], E(s, 0), true);
-    CHECK(order_is(s, 0, (int[]){1, 2, 3, 0}, 4));
+    CHECK(ORDER(0, 1, 2, 3, 0));
     CHECK_EQ(E(s, 0)->slice_left, 5); /* a yield forfeits the rest: next turn is a full one */
-    CHECK_EQ(s->rq[0].nr_queued, 4);
     /* Yielding alone comes straight back. */
-    struct sim *t = &sim;
-    CHECK(sim_init(t, 5));
-    enq(t, 0, 7, false);
-    CHECK_EQ(pick(t, 0), 7);
-    t->ops->put_prev(&t->rq[0], E(t, 7), true);
-    CHECK_EQ(pick(t, 0), 7);
+    CHECK(sim_init(s, 5));
+    enq(s, 0, 7, false);
+    CHECK_EQ(pick(s, 0), 7);
+    s->ops->put_prev(&s->rq[0], E(s, 7), true);
+    CHECK(PICKS(0, 7));
 }
 
 TEST(rr_preempted_keeps_remainder_at_tail)
 {
     struct sim *s = &sim;
     CHECK(sim_init(s, 5));
-    enq(s, 0, 0, false);
-    enq(s, 0, 1, false);
+    enq_range(s, 0, 0, 2);
     CHECK_EQ(pick(s, 0), 0);
-    CHECK(!s->ops->tick(&s->rq[0], E(s, 0)));
+    CHECK(!tick(s, 0, 0));
     s->ops->put_prev(&s->rq[0], E(s, 0), false); /* the core's reschedule, not a yield */
-    CHECK(order_is(s, 0, (int[]){1, 0}, 2));
+    CHECK(ORDER(0, 1, 0));
     CHECK_EQ(E(s, 0)->slice_left, 4);
 }
 
@@ -296,17 +310,16 @@ TEST(rr_wakeup_never_preempts)
 {
     struct sim *s = &sim;
     CHECK(sim_init(s, 3));
-    enq(s, 0, 0, false);
-    enq(s, 0, 1, false);
+    enq_range(s, 0, 0, 2);
     CHECK_EQ(pick(s, 0), 0);
     for (int i = 2; i < 6; i++) {
         E(s, i)->slice_left = 1; /* a sleeper with little left still gets a full quantum */
-        E(s, i)->prio = SCHED_PRIO_LEVELS - 1;
+        E(s, i)->prio = SCHED_PRIO_LEVELS - 1; /* and rr ignores priorities */
         enq(s, 0, i, true);
         CHECK_EQ(E(s, i)->slice_left, 3);
         CHECK(!s->ops->preempt_on_wakeup(&s->rq[0], E(s, 0), E(s, i)));
     }
-    CHECK(order_is(s, 0, (int[]){1, 2, 3, 4, 5}, 5));
+    CHECK(ORDER(0, 1, 2, 3, 4, 5));
     /* An idle CPU has nothing to preempt: it switches to the woken entity at once. */
     CHECK(s->ops->preempt_on_wakeup(&s->rq[0], NULL, E(s, 1)));
 }
@@ -315,118 +328,98 @@ TEST(rr_steal_skips_pinned)
 {
     struct sim *s = &sim;
     CHECK(sim_init(s, 3));
-    for (int i = 0; i < 5; i++)
-        enq(s, 2, i, false);
-    E(s, 3)->pinned = E(s, 4)->pinned = true;
-    E(s, 1)->pinned = true;
+    enq_range(s, 2, 0, 5);
+    E(s, 1)->pinned = E(s, 3)->pinned = E(s, 4)->pinned = true;
     struct sched_entity *got = s->ops->steal(&s->rq[2]);
     CHECK_EQ(id_of(s, got), 2); /* tail-most unpinned */
     CHECK(!got->on_rq && !got->next && !got->prev);
     CHECK_EQ(s->rq[2].nr_queued, 4);
-    CHECK(order_is(s, 2, (int[]){0, 1, 3, 4}, 4));
+    CHECK(ORDER(2, 0, 1, 3, 4));
     CHECK_EQ(id_of(s, s->ops->steal(&s->rq[2])), 0);
     CHECK(s->ops->steal(&s->rq[2]) == NULL); /* only pinned left */
-    CHECK_EQ(s->rq[2].nr_queued, 3);
-    CHECK(order_is(s, 2, (int[]){1, 3, 4}, 3));
+    CHECK(ORDER(2, 1, 3, 4));
     /* The stolen entity runs elsewhere and can be queued there normally. */
     got->cpu = 0;
     enq(s, 0, 2, false);
     CHECK_EQ(E(s, 2)->cpu, 0);
-    CHECK_EQ(pick(s, 0), 2);
-}
-
-static void fill(struct sim *s, unsigned c, int n, int *next_id)
-{
-    for (int i = 0; i < n; i++)
-        enq(s, c, (*next_id)++, false);
+    CHECK(PICKS(0, 2));
 }
 
 TEST(rr_select_cpu_balancing)
 {
     struct sim *s = &sim;
-    int next = 0;
+    int w = NENT - 1;
     CHECK(sim_init(s, 3));
-    fill(s, 0, 3, &next);
-    fill(s, 1, 2, &next);
-    fill(s, 2, 1, &next);
-    fill(s, 3, 5, &next);
-    struct sched_entity *w = E(s, NENT - 1);
-    const struct sched_ops *o = s->ops;
-    w->cpu = 0; /* 3 queued, shortest 1: 2 shorter, move */
-    CHECK_EQ(o->select_cpu((struct sched_rq *const *)s->rqs, NCPU, w, 3), 2);
-    w->cpu = 1; /* 2 vs 1: not worth it */
-    CHECK_EQ(o->select_cpu((struct sched_rq *const *)s->rqs, NCPU, w, 3), 1);
-    w->cpu = 2; /* already the shortest */
-    CHECK_EQ(o->select_cpu((struct sched_rq *const *)s->rqs, NCPU, w, 3), 2);
-    w->cpu = 3; /* 5 vs 1 */
-    CHECK_EQ(o->select_cpu((struct sched_rq *const *)s->rqs, NCPU, w, 0), 2);
-    w->pinned = true; /* pinned never moves */
-    CHECK_EQ(o->select_cpu((struct sched_rq *const *)s->rqs, NCPU, w, 0), 3);
-    w->pinned = false;
-    w->cpu = 99; /* never ran: starts from this_cpu */
-    CHECK_EQ(o->select_cpu((struct sched_rq *const *)s->rqs, NCPU, w, 1), 1);
-    CHECK_EQ(o->select_cpu((struct sched_rq *const *)s->rqs, NCPU, w, 0), 2);
-    CHECK_EQ(o->select_cpu((struct sched_rq *const *)s->rqs, NCPU, w, 77), 2);
-    w->cpu = 3; /* one CPU: nowhere else to go */
-    CHECK_EQ(o->select_cpu((struct sched_rq *const *)s->rqs, 1, w, 0), 0);
-    /* Ties go to the lowest-numbered shortest queue. */
-    pick(s, 3);
-    pick(s, 3);
-    pick(s, 3);
-    pick(s, 3); /* CPU 3 now 1, same as CPU 2 */
-    w->cpu = 0;
-    CHECK_EQ(o->select_cpu((struct sched_rq *const *)s->rqs, NCPU, w, 0), 2);
+    enq_range(s, 0, 0, 3); /* queue lengths 3, 2, 1, 5 */
+    enq_range(s, 1, 3, 2);
+    enq_range(s, 2, 5, 1);
+    enq_range(s, 3, 6, 5);
+    E(s, w)->cpu = 0; /* 3 queued, shortest 1: 2 shorter, move */
+    CHECK_EQ(sel(s, w, NCPU, 3), 2);
+    E(s, w)->cpu = 1; /* 2 vs 1: not worth it */
+    CHECK_EQ(sel(s, w, NCPU, 3), 1);
+    E(s, w)->cpu = 2; /* already the shortest */
+    CHECK_EQ(sel(s, w, NCPU, 3), 2);
+    E(s, w)->cpu = 3; /* 5 vs 1 */
+    CHECK_EQ(sel(s, w, NCPU, 0), 2);
+    E(s, w)->pinned = true; /* pinned never moves */
+    CHECK_EQ(sel(s, w, NCPU, 0), 3);
+    E(s, w)->pinned = false;
+    E(s, w)->cpu = 99; /* never ran: starts from this_cpu */
+    CHECK_EQ(sel(s, w, NCPU, 1), 1);
+    CHECK_EQ(sel(s, w, NCPU, 0), 2);
+    CHECK_EQ(sel(s, w, NCPU, 77), 2);
+    E(s, w)->cpu = 3; /* one CPU: nowhere else to go */
+    CHECK_EQ(sel(s, w, 1, 0), 0);
+    for (int k = 0; k < 4; k++) /* CPU 3 down to 1, the same as CPU 2: ties go to the lowest */
+        pick(s, 3);
+    E(s, w)->cpu = 0;
+    CHECK_EQ(sel(s, w, NCPU, 0), 2);
 }
 
 TEST(rr_dequeue_middle_head_tail)
 {
     struct sim *s = &sim;
     CHECK(sim_init(s, 3));
-    for (int i = 0; i < 5; i++)
-        enq(s, 0, i, false);
+    enq_range(s, 0, 0, 5);
     s->ops->dequeue(&s->rq[0], E(s, 2));
     CHECK(!E(s, 2)->on_rq);
-    CHECK_EQ(s->rq[0].nr_queued, 4);
-    CHECK(order_is(s, 0, (int[]){0, 1, 3, 4}, 4));
+    CHECK(ORDER(0, 0, 1, 3, 4));
     s->ops->dequeue(&s->rq[0], E(s, 0));
-    CHECK(order_is(s, 0, (int[]){1, 3, 4}, 3));
+    CHECK(ORDER(0, 1, 3, 4));
     s->ops->dequeue(&s->rq[0], E(s, 4));
-    CHECK(order_is(s, 0, (int[]){1, 3}, 2));
+    CHECK(ORDER(0, 1, 3));
     enq(s, 0, 2, false);
-    CHECK(order_is(s, 0, (int[]){1, 3, 2}, 3));
-    s->ops->dequeue(&s->rq[0], E(s, 1));
-    s->ops->dequeue(&s->rq[0], E(s, 3));
-    s->ops->dequeue(&s->rq[0], E(s, 2));
-    CHECK_EQ(s->rq[0].nr_queued, 0);
+    CHECK(ORDER(0, 1, 3, 2));
+    for (int i = 1; i <= 3; i++)
+        s->ops->dequeue(&s->rq[0], E(s, i));
     CHECK_EQ(pick(s, 0), -1);
     enq(s, 0, 4, false); /* an emptied queue works again */
-    CHECK_EQ(pick(s, 0), 4);
+    CHECK(PICKS(0, 4));
 }
 
 TEST(rr_misuse_is_ignored)
 {
     struct sim *s = &sim;
     CHECK(sim_init(s, 3));
-    for (int i = 0; i < 3; i++)
-        enq(s, 0, i, false);
+    enq_range(s, 0, 0, 3);
     enq(s, 1, 3, false);
     struct sched_rq before[NCPU];
     struct sched_entity ents[NENT];
     memcpy(before, s->rq, sizeof(before));
     memcpy(ents, s->se, sizeof(ents));
-    s->ops->dequeue(&s->rq[0], E(s, 9));  /* never queued */
-    s->ops->dequeue(&s->rq[0], E(s, 3));  /* queued, but on CPU 1 */
-    s->ops->dequeue(&s->rq[1], E(s, 1));  /* queued on CPU 0, named on CPU 1 */
-    enq(s, 0, 1, true);                   /* already queued here */
-    enq(s, 2, 0, false);                  /* already queued elsewhere */
+    s->ops->dequeue(&s->rq[0], E(s, 9));         /* never queued */
+    s->ops->dequeue(&s->rq[0], E(s, 3));         /* queued, but on CPU 1 */
+    s->ops->dequeue(&s->rq[1], E(s, 1));         /* queued on CPU 0, named on CPU 1 */
+    enq(s, 0, 1, true);                          /* already queued here */
+    enq(s, 2, 0, false);                         /* already queued elsewhere */
     s->ops->put_prev(&s->rq[0], E(s, 2), false); /* queued, so not running */
     CHECK(memcmp(before, s->rq, sizeof(before)) == 0);
     CHECK(memcmp(ents, s->se, sizeof(ents)) == 0);
-    /* Dequeue twice: the second does nothing. */
     s->ops->dequeue(&s->rq[0], E(s, 1));
-    s->ops->dequeue(&s->rq[0], E(s, 1));
+    s->ops->dequeue(&s->rq[0], E(s, 1)); /* twice: the second does nothing */
     CHECK_EQ(s->rq[0].nr_queued, 2);
-    CHECK(order_is(s, 0, (int[]){0, 2}, 2));
+    CHECK(ORDER(0, 0, 2));
 }
 
 TEST(rr_donate_passes_remaining_slice)
@@ -436,32 +429,29 @@ TEST(rr_donate_passes_remaining_slice)
     enq(s, 0, 0, false);
     enq(s, 0, 2, false);
     CHECK_EQ(pick(s, 0), 0);
-    CHECK(!s->ops->tick(&s->rq[0], E(s, 0)));
-    CHECK(!s->ops->tick(&s->rq[0], E(s, 0)));
+    CHECK_EQ(ticks_until_preempt(s, 0, 0, 2), 0);
     /* 0 calls 1 (blocked in receive): 1 runs on 0's remaining 3 ticks. */
     s->ops->donate(&s->rq[0], E(s, 0), E(s, 1));
     CHECK_EQ(E(s, 1)->slice_left, 3);
     CHECK_EQ(E(s, 0)->slice_left, 0);
     CHECK_EQ(s->rq[0].nr_queued, 1); /* donate does not touch the queue */
-    CHECK(!s->ops->tick(&s->rq[0], E(s, 1)));
-    CHECK(!s->ops->tick(&s->rq[0], E(s, 1)));
-    CHECK(s->ops->tick(&s->rq[0], E(s, 1)));
+    CHECK_EQ(ticks_until_preempt(s, 0, 1, 10), 3);
     s->ops->donate(&s->rq[0], E(s, 1), E(s, 1)); /* self: no change */
     CHECK_EQ(E(s, 1)->slice_left, 0);
 }
 
 /* ---- randomized stress against a shadow model ------------------------------------------ */
 
+/* The model keeps no lists: a queued entity's place is a key that counts up with every insert
+ * (rr only appends), so a queue in pick order is its entities sorted by key. */
 enum { BLOCKED, QUEUED, RUNNING };
-
-struct model {
-    int q[NCPU][NENT], len[NCPU];
-    int curr[NCPU];
-    int state[NENT];
+static struct {
+    int state[NENT], curr[NCPU];
     unsigned cpu[NENT];
+    long key[NENT], tail_key;
     uint64_t slice[NENT];
-    bool pinned[NENT];
-};
+    unsigned steals;
+} m;
 
 static uint64_t rng_state;
 static uint32_t rnd(uint32_t n)
@@ -472,103 +462,95 @@ static uint32_t rnd(uint32_t n)
     return (uint32_t)(rng_state % n);
 }
 
-static void m_push(struct model *m, unsigned c, int e)
+static void m_queue(int e, unsigned c)
 {
-    m->q[c][m->len[c]++] = e;
-    m->state[e] = QUEUED;
-    m->cpu[e] = c;
+    m.state[e] = QUEUED;
+    m.cpu[e] = c;
+    m.key[e] = ++m.tail_key;
 }
 
-static void m_remove_at(struct model *m, unsigned c, int k)
+/* CPU c's queue in pick order (only its unpinned entities when asked); returns the length. */
+static int m_queue_of(unsigned c, int *out, bool unpinned_only)
 {
-    memmove(&m->q[c][k], &m->q[c][k + 1], sizeof(int) * (size_t)(m->len[c] - k - 1));
-    m->len[c]--;
-}
-
-static int m_find(const struct model *m, unsigned c, int e)
-{
-    for (int k = 0; k < m->len[c]; k++)
-        if (m->q[c][k] == e)
-            return k;
-    return -1;
-}
-
-static bool m_check(struct sim *s, const struct model *m)
-{
-    for (unsigned c = 0; c < NCPU; c++) {
-        if (!order_is(s, c, m->q[c], m->len[c]))
-            return false;
-    }
+    int n = 0;
     for (int e = 0; e < NENT; e++) {
-        const struct sched_entity *se = &s->se[e];
-        if (se->on_rq != (m->state[e] == QUEUED) || se->slice_left != m->slice[e])
+        if (m.state[e] != QUEUED || m.cpu[e] != c || (unpinned_only && sim.se[e].pinned))
+            continue;
+        int k = n++;
+        for (; k > 0 && m.key[e] < m.key[out[k - 1]]; k--)
+            out[k] = out[k - 1];
+        out[k] = e;
+    }
+    return n;
+}
+
+static int m_len(unsigned c)
+{
+    int q[NENT];
+    return m_queue_of(c, q, false);
+}
+
+static bool m_check(void)
+{
+    int q[NENT];
+    for (unsigned c = 0; c < NCPU; c++)
+        if (!order_is(&sim, c, q, m_queue_of(c, q, false)))
             return false;
-        if (se->cpu != m->cpu[e])
-            return false;
-        if (m->pinned[e] && se->cpu != (unsigned)e % NCPU)
+    for (int e = 0; e < NENT; e++) {
+        const struct sched_entity *se = &sim.se[e];
+        if (se->on_rq != (m.state[e] == QUEUED) || se->slice_left != m.slice[e] ||
+            se->cpu != m.cpu[e] || (se->pinned && se->cpu != (unsigned)e % NCPU))
             return false;
     }
     return true;
 }
 
 /* The core's side of a reschedule on CPU c: pick, or steal from the busiest CPU when idle. */
-static bool m_schedule(struct sim *s, struct model *m, unsigned c)
+static bool m_schedule(unsigned c)
 {
-    int want = m->len[c] ? m->q[c][0] : -1, got;
-    if (want >= 0)
-        m_remove_at(m, c, 0);
-    got = pick(s, c);
-    if (got != want)
-        return false;
-    if (got < 0) {
+    int q[NENT], want = m_queue_of(c, q, false) ? q[0] : -1, got = pick(&sim, c);
+    if (got < 0 && want < 0) {
         unsigned busiest = 0;
         for (unsigned i = 1; i < NCPU; i++)
-            if (m->len[i] > m->len[busiest])
+            if (m_len(i) > m_len(busiest))
                 busiest = i;
-        for (int k = m->len[busiest] - 1; k >= 0; k--) {
-            if (!m->pinned[m->q[busiest][k]]) {
-                want = m->q[busiest][k];
-                m_remove_at(m, busiest, k);
-                break;
-            }
+        int n = m_queue_of(busiest, q, true);
+        want = n ? q[n - 1] : -1; /* the tail-most unpinned */
+        got = id_of(&sim, sim.ops->steal(&sim.rq[busiest]));
+        if (got >= 0) {
+            sim.se[got].cpu = c; /* the core runs it here */
+            m.steals++;
         }
-        got = id_of(s, s->ops->steal(&s->rq[busiest]));
-        if (got != want)
-            return false;
-        if (got >= 0)
-            s->se[got].cpu = c; /* the core runs it here */
     }
-    m->curr[c] = got;
+    if (got != want)
+        return false;
+    m.curr[c] = got;
     if (got >= 0) {
-        m->state[got] = RUNNING;
-        m->cpu[got] = c;
+        m.state[got] = RUNNING;
+        m.cpu[got] = c;
     }
     return true;
 }
 
-static int random_in_state(struct model *m, int state)
+static int random_in_state(int state)
 {
     int start = (int)rnd(NENT);
-    for (int k = 0; k < NENT; k++) {
-        int e = (start + k) % NENT;
-        if (m->state[e] == state)
-            return e;
-    }
+    for (int k = 0; k < NENT; k++)
+        if (m.state[(start + k) % NENT] == state)
+            return (start + k) % NENT;
     return -1;
 }
 
 TEST(rr_randomized_stress_shadow_model)
 {
     struct sim *s = &sim;
-    static struct model m;
     const uint64_t Q = 3;
-    unsigned picks = 0, steals_checked = 0;
+    unsigned preempts = 0;
     CHECK(sim_init(s, Q));
     memset(&m, 0, sizeof(m));
     rng_state = 0x9e3779b97f4a7c15ull;
     for (int e = 0; e < NENT; e++) {
-        m.state[e] = BLOCKED;
-        m.pinned[e] = s->se[e].pinned = e % 5 == 0;
+        s->se[e].pinned = e % 5 == 0;
         m.cpu[e] = s->se[e].cpu = (unsigned)e % NCPU;
     }
     for (unsigned c = 0; c < NCPU; c++)
@@ -577,109 +559,89 @@ TEST(rr_randomized_stress_shadow_model)
     for (int step = 0; step < 200000; step++) {
         unsigned c = rnd(NCPU);
         int cur = m.curr[c], r = (int)rnd(100);
-        if (r < 35) { /* timer tick */
-            if (cur < 0) {
-                CHECK(m_schedule(s, &m, c));
-                continue;
-            }
-            if (m.slice[cur])
-                m.slice[cur]--;
-            bool want = false;
-            if (m.slice[cur] == 0) {
-                if (m.len[c])
-                    want = true;
-                else
-                    m.slice[cur] = Q;
-            }
-            CHECK_EQ(s->ops->tick(&s->rq[c], E(s, cur)), want);
+        if (r < 35 && cur < 0) { /* timer tick on an idle CPU: look for work */
+            CHECK(m_schedule(c));
+        } else if (r < 35) { /* timer tick */
+            m.slice[cur] -= m.slice[cur] > 0;
+            bool want = m.slice[cur] == 0 && m_len(c) > 0;
+            if (m.slice[cur] == 0)
+                m.slice[cur] = Q; /* by tick when alone, by put_prev when preempted */
+            CHECK_EQ(tick(s, c, cur), want);
             if (want) {
                 s->ops->put_prev(&s->rq[c], E(s, cur), false);
-                m.slice[cur] = Q;
-                m_push(&m, c, cur);
-                CHECK(m_schedule(s, &m, c));
-                picks++;
+                m_queue(cur, c);
+                CHECK(m_schedule(c));
+                preempts++;
             }
         } else if (r < 45 && cur >= 0) { /* yield */
             s->ops->put_prev(&s->rq[c], E(s, cur), true);
             m.slice[cur] = Q;
-            m_push(&m, c, cur);
-            CHECK(m_schedule(s, &m, c));
+            m_queue(cur, c);
+            CHECK(m_schedule(c));
         } else if (r < 58 && cur >= 0) { /* block */
             m.state[cur] = BLOCKED;
-            CHECK(m_schedule(s, &m, c));
+            CHECK(m_schedule(c));
         } else if (r < 75) { /* wake up, placed by select_cpu */
-            int e = random_in_state(&m, BLOCKED);
+            int e = random_in_state(BLOCKED);
             if (e < 0)
                 continue;
-            unsigned last = m.cpu[e], best = last, t;
-            if (!m.pinned[e]) {
-                for (unsigned i = 0; i < NCPU; i++)
-                    if (m.len[i] < m.len[best])
-                        best = i;
-                best = m.len[last] >= m.len[best] + 2 ? best : last;
-            }
-            t = s->ops->select_cpu((struct sched_rq *const *)s->rqs, NCPU, E(s, e), c);
-            CHECK_EQ(t, best);
+            unsigned last = m.cpu[e], best = last;
+            for (unsigned i = 0; i < NCPU; i++)
+                best = m_len(i) < m_len(best) ? i : best;
+            unsigned t = !s->se[e].pinned && m_len(last) >= m_len(best) + 2 ? best : last;
+            CHECK_EQ(sel(s, e, NCPU, c), t);
             enq(s, t, e, true);
             m.slice[e] = Q;
-            m_push(&m, t, e);
+            m_queue(e, t);
             int tc = m.curr[t];
-            bool pre = s->ops->preempt_on_wakeup(&s->rq[t], tc >= 0 ? E(s, tc) : NULL, E(s, e));
-            CHECK_EQ(pre, tc < 0);
-            if (pre)
-                CHECK(m_schedule(s, &m, t));
+            struct sched_entity *curr_se = tc >= 0 ? E(s, tc) : NULL;
+            CHECK_EQ(s->ops->preempt_on_wakeup(&s->rq[t], curr_se, E(s, e)), tc < 0);
+            if (tc < 0)
+                CHECK(m_schedule(t));
         } else if (r < 82) { /* a queued entity blocks or exits: dequeue */
-            int e = random_in_state(&m, QUEUED);
+            int e = random_in_state(QUEUED);
             if (e < 0)
                 continue;
-            unsigned ec = m.cpu[e];
-            m_remove_at(&m, ec, m_find(&m, ec, e));
             m.state[e] = BLOCKED;
-            s->ops->dequeue(&s->rq[ec], E(s, e));
+            s->ops->dequeue(&s->rq[m.cpu[e]], E(s, e));
         } else if (r < 87) { /* misuse: must change nothing */
             int e = (int)rnd(NENT);
             unsigned other = (m.cpu[e] + 1 + rnd(NCPU - 1)) % NCPU;
             if (m.state[e] == QUEUED) {
                 s->ops->dequeue(&s->rq[other], E(s, e));
                 enq(s, other, e, rnd(2));
+                s->ops->put_prev(&s->rq[m.cpu[e]], E(s, e), rnd(2));
             } else {
                 s->ops->dequeue(&s->rq[m.cpu[e]], E(s, e));
             }
         } else if (r < 92 && cur >= 0) { /* IPC call: donate to a blocked receiver */
-            int e = random_in_state(&m, BLOCKED);
-            if (e < 0 || (m.pinned[e] && (unsigned)e % NCPU != c))
+            int e = random_in_state(BLOCKED);
+            if (e < 0 || (s->se[e].pinned && (unsigned)e % NCPU != c))
                 continue;
             s->ops->donate(&s->rq[c], E(s, cur), E(s, e));
             m.slice[e] = m.slice[cur];
             m.slice[cur] = 0;
             m.state[cur] = BLOCKED;
             m.state[e] = RUNNING;
-            m.cpu[e] = c;
-            E(s, e)->cpu = c;
+            m.cpu[e] = s->se[e].cpu = c;
             m.curr[c] = e;
         } else if (r < 96) { /* migration: dequeue here, enqueue there */
-            int e = random_in_state(&m, QUEUED);
-            if (e < 0 || m.pinned[e])
+            int e = random_in_state(QUEUED);
+            if (e < 0 || s->se[e].pinned)
                 continue;
-            unsigned from = m.cpu[e], to = rnd(NCPU);
-            s->ops->dequeue(&s->rq[from], E(s, e));
+            unsigned to = rnd(NCPU);
+            s->ops->dequeue(&s->rq[m.cpu[e]], E(s, e));
             enq(s, to, e, false);
-            m_remove_at(&m, from, m_find(&m, from, e));
-            if (m.slice[e] == 0 || m.slice[e] > Q)
-                m.slice[e] = Q;
-            m_push(&m, to, e);
-        } else if (cur < 0) { /* idle CPU: reschedule (pick or steal) */
-            steals_checked += m.len[c] == 0;
-            CHECK(m_schedule(s, &m, c));
+            m.slice[e] = m.slice[e] == 0 || m.slice[e] > Q ? Q : m.slice[e];
+            m_queue(e, to);
+        } else if (cur < 0) { /* idle CPU: pick or steal */
+            CHECK(m_schedule(c));
         }
-        CHECK(m_check(s, &m));
+        CHECK(m_check());
     }
-    CHECK(picks > 1000 && steals_checked > 100);
-    /* Drain: every queue empties in model order and nothing is left behind. */
+    CHECK(preempts > 1000 && m.steals > 100);
     for (unsigned c = 0; c < NCPU; c++) {
-        for (int k = 0; k < m.len[c]; k++)
-            CHECK_EQ(pick(s, c), m.q[c][k]);
-        CHECK_EQ(pick(s, c), -1);
-        CHECK_EQ(s->rq[c].nr_queued, 0);
+        int q[NENT], n = m_queue_of(c, q, false);
+        CHECK(picks_are(s, c, q, n));
     }
 }
