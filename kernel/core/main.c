@@ -18,6 +18,7 @@
 #include "core/console.h"
 #include "core/panic.h"
 #include "core/selftest.h"
+#include "core/syscall.h"
 #include "core/thread.h"
 #include "mm/frames.h"
 #include "mm/paging.h"
@@ -53,6 +54,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys, uint64_t entry_tsc)
     tsc_init();
     t_tsc = rdtsc();
     option_errors += threads_init(bootopt.sched, BOOTOPT_SCHED_DEFAULT, bootopt.quantum_us);
+    syscall_init();
     apic_init();
     timer_init();
     irq_enable();

@@ -16,6 +16,8 @@
 #include "mm/kmem.h"
 #include "mm/layout.h"
 #include "arch/x86_64/apic.h"
+#include "arch/x86_64/gdt.h"
+#include "mm/vmspace.h"
 
 #define KSTACK_ORDER 2 /* 16 KiB */
 #define CR0_MP (1ul << 1)
@@ -80,6 +82,15 @@ static void schedule_locked(struct percpu *cpu, bool yield)
     next->se.cpu = cpu->index;
     cpu->current = next;
     cpu->last_prev = prev;
+    if (next->kstack) {
+        /* Where ring 3 enters the kernel: interrupts through the TSS, syscalls through GS. */
+        cpu->kernel_rsp = (uint64_t)next->kstack + (PAGE_SIZE << KSTACK_ORDER);
+        tss_set_rsp0(cpu->kernel_rsp);
+    }
+    /* Kernel threads run on whatever address space is loaded (the kernel half is shared), so
+     * switching between a user thread and kernel threads costs no CR3 write. */
+    if (next->vs && !vmspace_is_active(next->vs))
+        vmspace_activate(next->vs);
     /* Eager FPU switching: the kernel never touches FPU/SSE (-mgeneral-regs-only), so the
      * registers always hold the outgoing thread's state here. */
     __asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t(*)[512])prev->fpu));
@@ -202,6 +213,12 @@ static void make_runnable(struct thread *t, bool wakeup)
 
 struct thread *thread_create(void (*entry)(void *), void *arg, unsigned prio)
 {
+    return thread_create_in(NULL, entry, arg, prio);
+}
+
+struct thread *thread_create_in(struct vmspace *vs, void (*entry)(void *), void *arg,
+                                unsigned prio)
+{
     struct thread *t = kmem_alloc(&thread_cache);
     if (!t)
         return NULL;
@@ -209,6 +226,7 @@ struct thread *thread_create(void (*entry)(void *), void *arg, unsigned prio)
         kmem_free(&thread_cache, t);
         return NULL;
     }
+    t->vs = vs;
     make_runnable(t, false);
     if (this_cpu()->need_resched)
         schedule(false);

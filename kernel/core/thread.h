@@ -19,6 +19,7 @@ struct thread {
     void *arg;
     struct thread *joiner; /* blocked in thread_join on this thread */
     struct thread *sleep_next;
+    struct vmspace *vs; /* user address space, NULL for kernel threads */
     uint64_t wake_tick;
     int exit_status;
 };
@@ -27,8 +28,13 @@ struct thread {
  * return value, and `fallback` is used instead) and makes the boot flow a thread. */
 int threads_init(const char *policy, const char *fallback, uint64_t quantum_us);
 
+struct vmspace;
+
 /* Creates a runnable kernel thread; NULL when memory is exhausted. */
 struct thread *thread_create(void (*entry)(void *), void *arg, unsigned prio);
+/* The same, running with the address space vs loaded (entry then enters ring 3). */
+struct thread *thread_create_in(struct vmspace *vs, void (*entry)(void *), void *arg,
+                                unsigned prio);
 __attribute__((noreturn)) void thread_exit(int status);
 /* Waits for t to exit, frees it and returns its status. */
 int thread_join(struct thread *t);

@@ -41,10 +41,12 @@ static unsigned index_at(uintptr_t va, unsigned level)
     return (va >> (12 + 9 * level)) & 511;
 }
 
-/* Intermediate entries are permissive (writable, executable); the leaf decides. */
-static uint64_t *walk(uintptr_t va, unsigned leaf_level, bool create)
+/* Intermediate entries are permissive (writable, executable, and user-accessible in user
+ * address spaces); the leaf decides. */
+static uint64_t *walk_from(uint64_t *root, uintptr_t va, unsigned leaf_level, bool create,
+                           uint64_t table_flags)
 {
-    uint64_t *table = kernel_pml4;
+    uint64_t *table = root;
     for (unsigned level = 3; level > leaf_level; level--) {
         uint64_t *e = &table[index_at(va, level)];
         if (!(*e & PTE_P)) {
@@ -53,13 +55,28 @@ static uint64_t *walk(uintptr_t va, unsigned leaf_level, bool create)
             uint64_t *t = new_table();
             if (!t)
                 return NULL;
-            *e = virt_to_phys(t) | PTE_P | PTE_W;
+            *e = virt_to_phys(t) | PTE_P | PTE_W | table_flags;
         } else if (*e & PTE_PS) {
             return NULL;
         }
         table = phys_to_virt(*e & PTE_ADDR);
     }
     return &table[index_at(va, leaf_level)];
+}
+
+static uint64_t *walk(uintptr_t va, unsigned leaf_level, bool create)
+{
+    return walk_from(kernel_pml4, va, leaf_level, create, 0);
+}
+
+uint64_t *paging_user_pte(uint64_t *root, uintptr_t va, bool create)
+{
+    return walk_from(root, va, 0, create, PTE_U);
+}
+
+uint64_t *paging_kernel_root(void)
+{
+    return kernel_pml4;
 }
 
 static void map(uintptr_t va, uint64_t pa, uint64_t flags, unsigned level)

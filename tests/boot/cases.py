@@ -8,7 +8,9 @@ expected and FAIL otherwise, including when the boot unexpectedly passed.
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -78,10 +80,18 @@ class Case:
 
 BASE = {"SMP": "1", "MEM": "128M"}
 
+# Every user program the build made (services/user.mk), passed as multiboot modules: the user.*
+# self tests spawn them by name.
+_BUILD = Path(os.environ.get("BUILD", "build"))
+_USER_DIR = (_BUILD if _BUILD.is_absolute() else Path(__file__).resolve().parents[2] / _BUILD) / "user"
+USER_MODULES: tuple = tuple(
+    arg for f in sorted(_USER_DIR.glob("*")) if f.is_file() for arg in ("--module", str(f))
+)
+
 CASES: list[Case] = [
-    Case("all", "test=all", {**BASE}),
-    Case("all-smp2", "test=all", {**BASE, "SMP": "2"}),
-    Case("all-prio", "test=all sched=prio", {**BASE}),
+    Case("all", "test=all", {**BASE}, qemu_args=USER_MODULES),
+    Case("all-smp2", "test=all", {**BASE, "SMP": "2"}, qemu_args=USER_MODULES),
+    Case("all-prio", "test=all sched=prio", {**BASE}, qemu_args=USER_MODULES),
     Case(
         "bad-sched-detected",
         "test=sched sched=nosuch",
@@ -90,9 +100,9 @@ CASES: list[Case] = [
     ),
     # icount only exists under TCG; saying so keeps an ACCEL=kvm caller from turning this case
     # into a qemu.sh refusal.
-    Case("all-icount", "test=all", {**BASE, "MODE": "icount", "ACCEL": "tcg"}),
+    Case("all-icount", "test=all", {**BASE, "MODE": "icount", "ACCEL": "tcg"}, qemu_args=USER_MODULES),
     # 4 GiB of guest RAM puts the PCI hole below 4 GiB into the memory map, so RAM is split.
-    Case("mem-4g", "test=all", {**BASE, "MEM": "4G"}),
+    Case("mem-4g", "test=all", {**BASE, "MEM": "4G"}, qemu_args=USER_MODULES),
     # Trace rings in an ivshmem file shared with the host, then exported to Perfetto JSON.
     Case(
         "trace-ivshmem",

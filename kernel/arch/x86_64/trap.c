@@ -9,7 +9,9 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/percpu.h"
+#include "abi/syscall.h"
 #include "core/console.h"
+#include "core/thread.h"
 #include "core/panic.h"
 #include "trace/trace.h"
 
@@ -146,6 +148,14 @@ void trap_dispatch(struct trap_frame *f)
         if (armed && (f->cs & 3) == 0 && f->vector != 2 && f->vector != 18) {
             recover(f, armed);
             return;
+        }
+        if (f->cs & 3) {
+            /* User code faulted: the thread dies, the kernel and everyone else go on. */
+            kprintf("user: thread %u killed by %s at rip=%#lx addr=%#lx error=%#lx\n",
+                    thread_current()->tid, f->vector < 32 && mnemonics[f->vector]
+                                               ? mnemonics[f->vector] : "#??",
+                    f->rip, f->vector == VEC_PF ? read_cr2() : 0, f->error);
+            thread_exit(USER_KILLED_BASE + (int)f->vector);
         }
         report_exception(f);
         panic("unhandled exception %s at rip=%#lx",

@@ -1,0 +1,15 @@
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+/* What syscall_entry pushed, lowest address first. */
+struct syscall_frame {
+    uint64_t r9, r8, r10, rdx, rsi, rdi, nr, rflags, rip, rsp;
+};
+
+void syscall_init(void);
+
+/* Copies between the kernel and user memory; ERR_FAULT for an address outside user space or
+ * not mapped there (the access is made under a recovery point, never trusted). */
+int copy_from_user(void *dst, uintptr_t src, size_t n);
+int copy_to_user(uintptr_t dst, const void *src, size_t n);
