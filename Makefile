@@ -87,7 +87,7 @@ $(BUILD)/%.o: %.S
 
 host-tests: $(HOST_TESTS)
 
-$(BUILD)/host/test_%: tests/host/test_%.c tests/host/check.c tests/host/check.h $(PURE_SRCS) \
+$(BUILD)/host/test_%: tests/host/test_%.c tests/host/check.c $(wildcard tests/host/*.h) $(PURE_SRCS) \
                       $(wildcard kernel/*/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"

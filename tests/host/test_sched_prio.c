@@ -13,42 +13,13 @@
 #define NCPU 4
 #define NENT 40
 #define TOP  (SCHED_PRIO_LEVELS - 1)
-
-struct sim {
-    const struct sched_ops *ops;
-    struct sched_rq rq[NCPU];
-    struct sched_rq *rqs[NCPU];
-    struct sched_entity se[NENT];
-};
-
-static struct sim sim;
+#include "sched_sim.h"
 
 static bool sim_init(struct sim *s, uint64_t quantum)
 {
-    memset(s, 0, sizeof(*s));
-    s->ops = sched_policy_find("prio");
-    if (!s->ops)
-        return false;
-    for (unsigned c = 0; c < NCPU; c++) {
-        memset(&s->rq[c], 0x5a, sizeof(s->rq[c]));
-        s->rq[c].cpu = c;
-        s->rq[c].quantum_ticks = quantum;
-        s->ops->rq_init(&s->rq[c]);
-        s->rqs[c] = &s->rq[c];
-    }
-    for (unsigned i = 0; i < NENT; i++)
-        s->se[i].prio = SCHED_PRIO_DEFAULT;
-    return true;
-}
-
-static int id_of(const struct sim *s, const struct sched_entity *e)
-{
-    return e ? (int)(e - s->se) : -1;
-}
-
-static struct sched_entity *E(struct sim *s, int i)
-{
-    return &s->se[i];
+    bool ok = sim_setup(s, "prio", 0x5a, quantum);
+    s->levels = true; /* one FIFO list per level; steal takes the first unpinned in pick order */
+    return ok;
 }
 
 static void enq_p(struct sim *s, unsigned c, int i, unsigned prio, bool wakeup)
@@ -57,61 +28,9 @@ static void enq_p(struct sim *s, unsigned c, int i, unsigned prio, bool wakeup)
     s->ops->enqueue(&s->rq[c], E(s, i), wakeup);
 }
 
-static int pick(struct sim *s, unsigned c)
-{
-    return id_of(s, s->ops->pick_next(&s->rq[c]));
-}
-
-static bool tick(struct sim *s, unsigned c, int i)
-{
-    return s->ops->tick(&s->rq[c], E(s, i));
-}
-
 static unsigned sel(struct sim *s, int i, unsigned this_cpu)
 {
     return s->ops->select_cpu(s->rqs, NCPU, E(s, i), this_cpu);
-}
-
-/* CPU c's queue in pick order (levels high to low, each head first), found by walking next from
- * each level's entity without a prev; checks prev mirrors next, one list per level, and that the
- * walk covers exactly nr_queued entities. Needs se->prio unchanged since enqueue. */
-static int walk(struct sim *s, unsigned c, int *out)
-{
-    int head[SCHED_PRIO_LEVELS], n = 0;
-    memset(head, -1, sizeof(head));
-    for (int i = 0; i < NENT; i++) {
-        const struct sched_entity *e = &s->se[i];
-        if (e->on_rq && e->cpu == c && !e->prev) {
-            if (e->prio >= SCHED_PRIO_LEVELS || head[e->prio] >= 0)
-                return -1;
-            head[e->prio] = i;
-        }
-    }
-    for (int l = TOP; l >= 0; l--) {
-        const struct sched_entity *prev = NULL;
-        for (const struct sched_entity *e = head[l] >= 0 ? E(s, head[l]) : NULL; e; e = e->next) {
-            if (n == NENT || e->prev != prev || !e->on_rq || e->cpu != c || (int)e->prio != l)
-                return -1;
-            out[n++] = id_of(s, e);
-            prev = e;
-        }
-    }
-    return (unsigned)n == s->rq[c].nr_queued ? n : -1;
-}
-
-static bool order_is(struct sim *s, unsigned c, const int *want, int n)
-{
-    int got[NENT];
-    return walk(s, c, got) == n && memcmp(got, want, sizeof(int) * (size_t)n) == 0;
-}
-
-/* Picks n entities from CPU c and compares them with want, then expects the queue empty. */
-static bool picks_are(struct sim *s, unsigned c, const int *want, int n)
-{
-    for (int k = 0; k < n; k++)
-        if (pick(s, c) != want[k] || s->se[want[k]].on_rq)
-            return false;
-    return pick(s, c) == -1 && s->rq[c].nr_queued == 0;
 }
 
 /* Enqueues entities 0..n-1 on CPU c at the given priorities (not a wake-up). */
@@ -121,30 +40,8 @@ static void enq_all(struct sim *s, unsigned c, const unsigned *prios, int n)
         enq_p(s, c, i, prios[i], false);
 }
 
-/* Ticks entity i on CPU c up to n times; returns the tick (1-based) that asked for preemption,
- * or 0 when none did. */
-static int ticks_until_preempt(struct sim *s, unsigned c, int i, int n)
-{
-    for (int t = 1; t <= n; t++)
-        if (tick(s, c, i))
-            return t;
-    return 0;
-}
-
-#define INTS(...) (int[]){__VA_ARGS__}, (int)(sizeof((int[]){__VA_ARGS__}) / sizeof(int))
 #define PRIOS(...)                                                                                 \
     (unsigned[]){__VA_ARGS__}, (int)(sizeof((unsigned[]){__VA_ARGS__}) / sizeof(unsigned))
-#define ORDER(c, ...) order_is(s, c, INTS(__VA_ARGS__))
-#define PICKS(c, ...) picks_are(s, c, INTS(__VA_ARGS__))
-
-static uint64_t rng_state;
-static uint32_t rnd(uint32_t n)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (uint32_t)(rng_state % n);
-}
 
 /* ---- directed tests --------------------------------------------------------------------- */
 
@@ -439,22 +336,7 @@ TEST(prio_misuse_is_ignored)
     CHECK(sim_init(s, 4));
     enq_all(s, 0, PRIOS(4, 4, 9));
     enq_p(s, 1, 3, 4, false);
-    struct sched_rq before[NCPU];
-    struct sched_entity ents[NENT];
-    memcpy(before, s->rq, sizeof(before));
-    memcpy(ents, s->se, sizeof(ents));
-    s->ops->dequeue(&s->rq[0], E(s, 9));        /* never queued */
-    s->ops->dequeue(&s->rq[0], E(s, 3));        /* queued, but on CPU 1 */
-    s->ops->dequeue(&s->rq[1], E(s, 1));        /* queued on CPU 0, named on CPU 1 */
-    s->ops->enqueue(&s->rq[0], E(s, 1), true);  /* already queued here */
-    s->ops->enqueue(&s->rq[2], E(s, 2), false); /* already queued elsewhere */
-    s->ops->put_prev(&s->rq[0], E(s, 0), true); /* queued, so not running */
-    CHECK(memcmp(before, s->rq, sizeof(before)) == 0);
-    CHECK(memcmp(ents, s->se, sizeof(ents)) == 0);
-    s->ops->dequeue(&s->rq[0], E(s, 1));
-    s->ops->dequeue(&s->rq[0], E(s, 1)); /* twice: the second does nothing */
-    CHECK_EQ(s->rq[0].nr_queued, 2);
-    CHECK(ORDER(0, 2, 0));
+    CHECK_MISUSE_IGNORED(s, 2, 0, true, 2, 0);
 }
 
 TEST(prio_donate_passes_remaining_slice)
@@ -474,90 +356,11 @@ TEST(prio_donate_passes_remaining_slice)
 
 /* ---- randomized stress against a shadow model ------------------------------------------ */
 
-/* The model keeps no lists: a queued entity's place within its level is a key that counts up for
- * tail inserts and down for head inserts, so pick order is (level desc, key asc). */
-enum { BLOCKED, QUEUED, RUNNING };
-static struct {
-    int state[NENT], curr[NCPU];
-    unsigned cpu[NENT];
-    long key[NENT], tail_key, head_key;
-    uint64_t slice[NENT];
-    unsigned steals;
-} m;
-
-static void m_queue(int e, unsigned c, bool head)
-{
-    m.state[e] = QUEUED;
-    m.cpu[e] = c;
-    m.key[e] = head ? --m.head_key : ++m.tail_key;
-}
-
-static bool m_before(int a, int b)
-{
-    unsigned pa = sim.se[a].prio, pb = sim.se[b].prio;
-    return pa != pb ? pa > pb : m.key[a] < m.key[b];
-}
-
-/* CPU c's queue in pick order (only its unpinned entities when asked); returns the length. */
-static int m_queue_of(unsigned c, int *out, bool unpinned_only)
-{
-    int n = 0;
-    for (int e = 0; e < NENT; e++) {
-        if (m.state[e] != QUEUED || m.cpu[e] != c || (unpinned_only && sim.se[e].pinned))
-            continue;
-        int k = n++;
-        for (; k > 0 && m_before(e, out[k - 1]); k--)
-            out[k] = out[k - 1];
-        out[k] = e;
-    }
-    return n;
-}
-
+/* The shadow model (sched_sim.h) orders a queue by level, then by key within the level. */
 static int m_top(unsigned c)
 {
     int q[NENT];
     return m_queue_of(c, q, false) ? (int)sim.se[q[0]].prio : -1;
-}
-
-static bool m_check(void)
-{
-    int q[NENT];
-    for (unsigned c = 0; c < NCPU; c++)
-        if (!order_is(&sim, c, q, m_queue_of(c, q, false)))
-            return false;
-    for (int e = 0; e < NENT; e++) {
-        const struct sched_entity *se = &sim.se[e];
-        if (se->on_rq != (m.state[e] == QUEUED) || se->slice_left != m.slice[e] ||
-            se->cpu != m.cpu[e] || (se->pinned && se->cpu != (unsigned)e % NCPU))
-            return false;
-    }
-    return true;
-}
-
-/* The core's side of a reschedule on CPU c: pick, or steal from the busiest CPU when idle. */
-static bool m_schedule(unsigned c)
-{
-    int q[NENT], want = m_queue_of(c, q, false) ? q[0] : -1, got = pick(&sim, c);
-    if (got < 0 && want < 0) {
-        unsigned busiest = 0;
-        for (unsigned i = 1; i < NCPU; i++)
-            if (m_queue_of(i, q, false) > m_queue_of(busiest, q, false))
-                busiest = i;
-        want = m_queue_of(busiest, q, true) ? q[0] : -1;
-        got = id_of(&sim, sim.ops->steal(&sim.rq[busiest]));
-        if (got >= 0) {
-            sim.se[got].cpu = c; /* the core runs it here */
-            m.steals++;
-        }
-    }
-    if (got != want)
-        return false;
-    m.curr[c] = got;
-    if (got >= 0) {
-        m.state[got] = RUNNING;
-        m.cpu[got] = c;
-    }
-    return true;
 }
 
 /* Preempt CPU c's entity (put back, not a yield) and reschedule, as the core does. */
@@ -570,15 +373,6 @@ static bool m_preempt(unsigned c, uint64_t quantum)
         m.slice[cur] = quantum;
     m_queue(cur, c, head);
     return m_schedule(c);
-}
-
-static int random_in_state(int state)
-{
-    int start = (int)rnd(NENT);
-    for (int k = 0; k < NENT; k++)
-        if (m.state[(start + k) % NENT] == state)
-            return (start + k) % NENT;
-    return -1;
 }
 
 /* Few distinct levels half of the time, so that equal-priority peers are common. */
@@ -594,15 +388,9 @@ TEST(prio_randomized_stress_shadow_model)
     const uint64_t Q = 4;
     unsigned heads = 0, wake_preempts = 0;
     CHECK(sim_init(s, Q));
-    memset(&m, 0, sizeof(m));
-    rng_state = 0xdeadbeefcafef00dull;
-    for (int e = 0; e < NENT; e++) {
-        s->se[e].pinned = e % 7 == 0;
-        m.cpu[e] = s->se[e].cpu = (unsigned)e % NCPU;
+    m_start(0xdeadbeefcafef00dull, 7);
+    for (int e = 0; e < NENT; e++)
         s->se[e].prio = random_prio();
-    }
-    for (unsigned c = 0; c < NCPU; c++)
-        m.curr[c] = -1;
 
     for (int step = 0; step < 200000; step++) {
         unsigned c = rnd(NCPU);
@@ -619,14 +407,8 @@ TEST(prio_randomized_stress_shadow_model)
             heads += want && m.slice[cur] > 0;
             if (want)
                 CHECK(m_preempt(c, Q));
-        } else if (r < 43 && cur >= 0) { /* yield */
-            s->ops->put_prev(&s->rq[c], E(s, cur), true);
-            m.slice[cur] = Q;
-            m_queue(cur, c, false);
-            CHECK(m_schedule(c));
-        } else if (r < 55 && cur >= 0) { /* block */
-            m.state[cur] = BLOCKED;
-            CHECK(m_schedule(c));
+        } else if (r < 55 && cur >= 0) { /* yield, or block */
+            CHECK(r < 43 ? m_yield(c, Q) : m_block(c));
         } else if (r < 72) { /* wake up, placed by select_cpu */
             int e = random_in_state(BLOCKED);
             if (e < 0)
@@ -653,52 +435,24 @@ TEST(prio_randomized_stress_shadow_model)
             if (want)
                 CHECK(tc >= 0 ? m_preempt(t, Q) : m_schedule(t));
         } else if (r < 78) { /* a queued entity blocks or exits */
-            int e = random_in_state(QUEUED);
-            if (e < 0)
+            if (!m_dequeue_random())
                 continue;
-            m.state[e] = BLOCKED;
-            s->ops->dequeue(&s->rq[m.cpu[e]], E(s, e));
         } else if (r < 84) { /* priority change: dequeue, set, enqueue; or of one not queued */
             int e = (int)rnd(NENT);
             bool queued = m.state[e] == QUEUED;
             if (queued)
                 s->ops->dequeue(&s->rq[m.cpu[e]], E(s, e));
             s->se[e].prio = random_prio();
-            if (queued) {
-                s->ops->enqueue(&s->rq[m.cpu[e]], E(s, e), false);
-                m.slice[e] = m.slice[e] == 0 || m.slice[e] > Q ? Q : m.slice[e];
-                m_queue(e, m.cpu[e], false);
-            }
+            if (queued)
+                m_requeue(e, m.cpu[e], Q);
         } else if (r < 88) { /* misuse: must change nothing */
-            int e = (int)rnd(NENT);
-            unsigned other = (m.cpu[e] + 1 + rnd(NCPU - 1)) % NCPU;
-            if (m.state[e] == QUEUED) {
-                s->ops->dequeue(&s->rq[other], E(s, e));
-                s->ops->enqueue(&s->rq[other], E(s, e), rnd(2));
-                s->ops->put_prev(&s->rq[m.cpu[e]], E(s, e), rnd(2));
-            } else {
-                s->ops->dequeue(&s->rq[m.cpu[e]], E(s, e));
-            }
+            m_misuse();
         } else if (r < 92 && cur >= 0) { /* IPC call: donate to a blocked receiver */
-            int e = random_in_state(BLOCKED);
-            if (e < 0 || (s->se[e].pinned && (unsigned)e % NCPU != c))
+            if (!m_donate(c))
                 continue;
-            s->ops->donate(&s->rq[c], E(s, cur), E(s, e));
-            m.slice[e] = m.slice[cur];
-            m.slice[cur] = 0;
-            m.state[cur] = BLOCKED;
-            m.state[e] = RUNNING;
-            m.cpu[e] = s->se[e].cpu = c;
-            m.curr[c] = e;
         } else if (r < 96) { /* migration */
-            int e = random_in_state(QUEUED);
-            if (e < 0 || s->se[e].pinned)
+            if (!m_migrate(Q))
                 continue;
-            unsigned to = rnd(NCPU);
-            s->ops->dequeue(&s->rq[m.cpu[e]], E(s, e));
-            s->ops->enqueue(&s->rq[to], E(s, e), false);
-            m.slice[e] = m.slice[e] == 0 || m.slice[e] > Q ? Q : m.slice[e];
-            m_queue(e, to, false);
         } else if (cur < 0) { /* idle CPU: pick or steal */
             CHECK(m_schedule(c));
         }

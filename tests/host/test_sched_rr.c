@@ -11,90 +11,18 @@
 
 #define NCPU 4
 #define NENT 32
-
-struct sim {
-    const struct sched_ops *ops;
-    struct sched_rq rq[NCPU];
-    struct sched_rq *rqs[NCPU];
-    struct sched_entity se[NENT];
-};
-
-static struct sim sim; /* one at a time; static keeps the tests' frames small */
+#include "sched_sim.h"
 
 static bool sim_init(struct sim *s, uint64_t quantum)
 {
-    memset(s, 0, sizeof(*s));
-    s->ops = sched_policy_find("rr");
-    if (!s->ops)
-        return false;
-    for (unsigned c = 0; c < NCPU; c++) {
-        /* Garbage first: rq_init must not rely on a zeroed rq. */
-        memset(&s->rq[c], 0xa5, sizeof(s->rq[c]));
-        s->rq[c].cpu = c;
-        s->rq[c].quantum_ticks = quantum;
-        s->ops->rq_init(&s->rq[c]);
-        s->rqs[c] = &s->rq[c];
-    }
-    for (unsigned i = 0; i < NENT; i++)
-        s->se[i].prio = SCHED_PRIO_DEFAULT;
-    return true;
-}
-
-static int id_of(const struct sim *s, const struct sched_entity *e)
-{
-    return e ? (int)(e - s->se) : -1;
-}
-
-static struct sched_entity *E(struct sim *s, int i)
-{
-    return &s->se[i];
+    bool ok = sim_setup(s, "rr", 0xa5, quantum);
+    s->steal_tail = true; /* rr steals the tail-most unpinned; one list, so no levels */
+    return ok;
 }
 
 static void enq(struct sim *s, unsigned c, int i, bool wakeup)
 {
     s->ops->enqueue(&s->rq[c], E(s, i), wakeup);
-}
-
-static int pick(struct sim *s, unsigned c)
-{
-    return id_of(s, s->ops->pick_next(&s->rq[c]));
-}
-
-/* The list on CPU c, head first, by walking next from the one queued entity without a prev;
- * also checks that prev mirrors next and that the walk covers exactly nr_queued entities. */
-static int walk(struct sim *s, unsigned c, int *out)
-{
-    int head = -1, n = 0;
-    for (int i = 0; i < NENT; i++) {
-        if (s->se[i].on_rq && s->se[i].cpu == c && !s->se[i].prev) {
-            if (head >= 0)
-                return -1; /* two heads: not one list */
-            head = i;
-        }
-    }
-    const struct sched_entity *prev = NULL;
-    for (const struct sched_entity *e = head >= 0 ? E(s, head) : NULL; e; e = e->next) {
-        if (n == NENT || e->prev != prev || !e->on_rq || e->cpu != c)
-            return -1;
-        out[n++] = id_of(s, e);
-        prev = e;
-    }
-    return (unsigned)n == s->rq[c].nr_queued ? n : -1;
-}
-
-static bool order_is(struct sim *s, unsigned c, const int *want, int n)
-{
-    int got[NENT];
-    return walk(s, c, got) == n && memcmp(got, want, sizeof(int) * (size_t)n) == 0;
-}
-
-/* Picks n entities from CPU c and compares them with want, then expects the queue empty. */
-static bool picks_are(struct sim *s, unsigned c, const int *want, int n)
-{
-    for (int k = 0; k < n; k++)
-        if (pick(s, c) != want[k] || s->se[want[k]].on_rq)
-            return false;
-    return pick(s, c) == -1 && s->rq[c].nr_queued == 0;
 }
 
 /* Enqueues entities first..first+n-1 on CPU c (not a wake-up). */
@@ -104,29 +32,10 @@ static void enq_range(struct sim *s, unsigned c, int first, int n)
         enq(s, c, i, false);
 }
 
-static bool tick(struct sim *s, unsigned c, int i)
-{
-    return s->ops->tick(&s->rq[c], E(s, i));
-}
-
-/* Ticks entity i on CPU c up to n times; returns the tick (1-based) that asked for preemption,
- * or 0 when none did. */
-static int ticks_until_preempt(struct sim *s, unsigned c, int i, int n)
-{
-    for (int t = 1; t <= n; t++)
-        if (tick(s, c, i))
-            return t;
-    return 0;
-}
-
 static unsigned sel(struct sim *s, int i, unsigned ncpus, unsigned this_cpu)
 {
     return s->ops->select_cpu(s->rqs, ncpus, E(s, i), this_cpu);
 }
-
-#define INTS(...)     (int[]){__VA_ARGS__}, (int)(sizeof((int[]){__VA_ARGS__}) / sizeof(int))
-#define ORDER(c, ...) order_is(s, c, INTS(__VA_ARGS__))
-#define PICKS(c, ...) picks_are(s, c, INTS(__VA_ARGS__))
 
 /* ---- registry -------------------------------------------------------------------------- */
 
@@ -404,22 +313,7 @@ TEST(rr_misuse_is_ignored)
     CHECK(sim_init(s, 3));
     enq_range(s, 0, 0, 3);
     enq(s, 1, 3, false);
-    struct sched_rq before[NCPU];
-    struct sched_entity ents[NENT];
-    memcpy(before, s->rq, sizeof(before));
-    memcpy(ents, s->se, sizeof(ents));
-    s->ops->dequeue(&s->rq[0], E(s, 9));         /* never queued */
-    s->ops->dequeue(&s->rq[0], E(s, 3));         /* queued, but on CPU 1 */
-    s->ops->dequeue(&s->rq[1], E(s, 1));         /* queued on CPU 0, named on CPU 1 */
-    enq(s, 0, 1, true);                          /* already queued here */
-    enq(s, 2, 0, false);                         /* already queued elsewhere */
-    s->ops->put_prev(&s->rq[0], E(s, 2), false); /* queued, so not running */
-    CHECK(memcmp(before, s->rq, sizeof(before)) == 0);
-    CHECK(memcmp(ents, s->se, sizeof(ents)) == 0);
-    s->ops->dequeue(&s->rq[0], E(s, 1));
-    s->ops->dequeue(&s->rq[0], E(s, 1)); /* twice: the second does nothing */
-    CHECK_EQ(s->rq[0].nr_queued, 2);
-    CHECK(ORDER(0, 0, 2));
+    CHECK_MISUSE_IGNORED(s, 0, 2, false, 0, 2);
 }
 
 TEST(rr_donate_passes_remaining_slice)
@@ -442,119 +336,14 @@ TEST(rr_donate_passes_remaining_slice)
 
 /* ---- randomized stress against a shadow model ------------------------------------------ */
 
-/* The model keeps no lists: a queued entity's place is a key that counts up with every insert
- * (rr only appends), so a queue in pick order is its entities sorted by key. */
-enum { BLOCKED, QUEUED, RUNNING };
-static struct {
-    int state[NENT], curr[NCPU];
-    unsigned cpu[NENT];
-    long key[NENT], tail_key;
-    uint64_t slice[NENT];
-    unsigned steals;
-} m;
-
-static uint64_t rng_state;
-static uint32_t rnd(uint32_t n)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (uint32_t)(rng_state % n);
-}
-
-static void m_queue(int e, unsigned c)
-{
-    m.state[e] = QUEUED;
-    m.cpu[e] = c;
-    m.key[e] = ++m.tail_key;
-}
-
-/* CPU c's queue in pick order (only its unpinned entities when asked); returns the length. */
-static int m_queue_of(unsigned c, int *out, bool unpinned_only)
-{
-    int n = 0;
-    for (int e = 0; e < NENT; e++) {
-        if (m.state[e] != QUEUED || m.cpu[e] != c || (unpinned_only && sim.se[e].pinned))
-            continue;
-        int k = n++;
-        for (; k > 0 && m.key[e] < m.key[out[k - 1]]; k--)
-            out[k] = out[k - 1];
-        out[k] = e;
-    }
-    return n;
-}
-
-static int m_len(unsigned c)
-{
-    int q[NENT];
-    return m_queue_of(c, q, false);
-}
-
-static bool m_check(void)
-{
-    int q[NENT];
-    for (unsigned c = 0; c < NCPU; c++)
-        if (!order_is(&sim, c, q, m_queue_of(c, q, false)))
-            return false;
-    for (int e = 0; e < NENT; e++) {
-        const struct sched_entity *se = &sim.se[e];
-        if (se->on_rq != (m.state[e] == QUEUED) || se->slice_left != m.slice[e] ||
-            se->cpu != m.cpu[e] || (se->pinned && se->cpu != (unsigned)e % NCPU))
-            return false;
-    }
-    return true;
-}
-
-/* The core's side of a reschedule on CPU c: pick, or steal from the busiest CPU when idle. */
-static bool m_schedule(unsigned c)
-{
-    int q[NENT], want = m_queue_of(c, q, false) ? q[0] : -1, got = pick(&sim, c);
-    if (got < 0 && want < 0) {
-        unsigned busiest = 0;
-        for (unsigned i = 1; i < NCPU; i++)
-            if (m_len(i) > m_len(busiest))
-                busiest = i;
-        int n = m_queue_of(busiest, q, true);
-        want = n ? q[n - 1] : -1; /* the tail-most unpinned */
-        got = id_of(&sim, sim.ops->steal(&sim.rq[busiest]));
-        if (got >= 0) {
-            sim.se[got].cpu = c; /* the core runs it here */
-            m.steals++;
-        }
-    }
-    if (got != want)
-        return false;
-    m.curr[c] = got;
-    if (got >= 0) {
-        m.state[got] = RUNNING;
-        m.cpu[got] = c;
-    }
-    return true;
-}
-
-static int random_in_state(int state)
-{
-    int start = (int)rnd(NENT);
-    for (int k = 0; k < NENT; k++)
-        if (m.state[(start + k) % NENT] == state)
-            return (start + k) % NENT;
-    return -1;
-}
-
+/* rr only appends, so a queue in pick order is its entities by insert key (sched_sim.h). */
 TEST(rr_randomized_stress_shadow_model)
 {
     struct sim *s = &sim;
     const uint64_t Q = 3;
     unsigned preempts = 0;
     CHECK(sim_init(s, Q));
-    memset(&m, 0, sizeof(m));
-    rng_state = 0x9e3779b97f4a7c15ull;
-    for (int e = 0; e < NENT; e++) {
-        s->se[e].pinned = e % 5 == 0;
-        m.cpu[e] = s->se[e].cpu = (unsigned)e % NCPU;
-    }
-    for (unsigned c = 0; c < NCPU; c++)
-        m.curr[c] = -1;
+    m_start(0x9e3779b97f4a7c15ull, 5);
 
     for (int step = 0; step < 200000; step++) {
         unsigned c = rnd(NCPU);
@@ -569,18 +358,12 @@ TEST(rr_randomized_stress_shadow_model)
             CHECK_EQ(tick(s, c, cur), want);
             if (want) {
                 s->ops->put_prev(&s->rq[c], E(s, cur), false);
-                m_queue(cur, c);
+                m_queue(cur, c, false);
                 CHECK(m_schedule(c));
                 preempts++;
             }
-        } else if (r < 45 && cur >= 0) { /* yield */
-            s->ops->put_prev(&s->rq[c], E(s, cur), true);
-            m.slice[cur] = Q;
-            m_queue(cur, c);
-            CHECK(m_schedule(c));
-        } else if (r < 58 && cur >= 0) { /* block */
-            m.state[cur] = BLOCKED;
-            CHECK(m_schedule(c));
+        } else if (r < 58 && cur >= 0) { /* yield, or block */
+            CHECK(r < 45 ? m_yield(c, Q) : m_block(c));
         } else if (r < 75) { /* wake up, placed by select_cpu */
             int e = random_in_state(BLOCKED);
             if (e < 0)
@@ -592,48 +375,23 @@ TEST(rr_randomized_stress_shadow_model)
             CHECK_EQ(sel(s, e, NCPU, c), t);
             enq(s, t, e, true);
             m.slice[e] = Q;
-            m_queue(e, t);
+            m_queue(e, t, false);
             int tc = m.curr[t];
             struct sched_entity *curr_se = tc >= 0 ? E(s, tc) : NULL;
             CHECK_EQ(s->ops->preempt_on_wakeup(&s->rq[t], curr_se, E(s, e)), tc < 0);
             if (tc < 0)
                 CHECK(m_schedule(t));
         } else if (r < 82) { /* a queued entity blocks or exits: dequeue */
-            int e = random_in_state(QUEUED);
-            if (e < 0)
+            if (!m_dequeue_random())
                 continue;
-            m.state[e] = BLOCKED;
-            s->ops->dequeue(&s->rq[m.cpu[e]], E(s, e));
         } else if (r < 87) { /* misuse: must change nothing */
-            int e = (int)rnd(NENT);
-            unsigned other = (m.cpu[e] + 1 + rnd(NCPU - 1)) % NCPU;
-            if (m.state[e] == QUEUED) {
-                s->ops->dequeue(&s->rq[other], E(s, e));
-                enq(s, other, e, rnd(2));
-                s->ops->put_prev(&s->rq[m.cpu[e]], E(s, e), rnd(2));
-            } else {
-                s->ops->dequeue(&s->rq[m.cpu[e]], E(s, e));
-            }
+            m_misuse();
         } else if (r < 92 && cur >= 0) { /* IPC call: donate to a blocked receiver */
-            int e = random_in_state(BLOCKED);
-            if (e < 0 || (s->se[e].pinned && (unsigned)e % NCPU != c))
+            if (!m_donate(c))
                 continue;
-            s->ops->donate(&s->rq[c], E(s, cur), E(s, e));
-            m.slice[e] = m.slice[cur];
-            m.slice[cur] = 0;
-            m.state[cur] = BLOCKED;
-            m.state[e] = RUNNING;
-            m.cpu[e] = s->se[e].cpu = c;
-            m.curr[c] = e;
         } else if (r < 96) { /* migration: dequeue here, enqueue there */
-            int e = random_in_state(QUEUED);
-            if (e < 0 || s->se[e].pinned)
+            if (!m_migrate(Q))
                 continue;
-            unsigned to = rnd(NCPU);
-            s->ops->dequeue(&s->rq[m.cpu[e]], E(s, e));
-            enq(s, to, e, false);
-            m.slice[e] = m.slice[e] == 0 || m.slice[e] > Q ? Q : m.slice[e];
-            m_queue(e, to);
         } else if (cur < 0) { /* idle CPU: pick or steal */
             CHECK(m_schedule(c));
         }
