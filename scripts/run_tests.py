@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import fnmatch
 import glob
 import importlib.util
 import os
@@ -40,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "tests" / "boot"))
 import bootlog  # noqa: E402
+from testresults import TAIL_LINES, Results, crash_excerpt, describe_rc, selected, tail  # noqa: E402
 import cases as boot_cases  # noqa: E402
 
 QEMU_SH = ROOT / "scripts" / "qemu.sh"
@@ -47,7 +47,6 @@ READY_MARK = b"tachyon: ready in"
 # A kernel stuck printing in a loop can write megabytes a second; past this the log is useless
 # and only fills the disk.
 LOG_CAP_BYTES = 64 << 20
-TAIL_LINES = 15
 
 # Boots still running, so that an interrupted or terminated run does not leave QEMUs behind (they
 # run in their own sessions, out of reach of the terminal's Ctrl-C).
@@ -76,57 +75,6 @@ def _kill_all_live() -> None:
         procs = list(_live)
     for p in procs:
         _kill_group(p)
-
-
-class Results:
-    def __init__(self) -> None:
-        self.passed = 0
-        self.failed = 0
-
-    def record(self, ok: bool, name: str, why: str = "", details: Optional[list[str]] = None) -> None:
-        if ok:
-            self.passed += 1
-            print(f"PASS {name}" + (f" ({why})" if why else ""))
-        else:
-            self.failed += 1
-            print(f"FAIL {name}" + (f": {why}" if why else ""))
-            for d in details or []:
-                print(f"    {d}")
-
-
-def _selected(only: list[str], *names: str) -> bool:
-    if not only:
-        return True
-    return any(fnmatch.fnmatchcase(n, pat) for pat in only for n in names)
-
-
-def _tail(text: str, n: int = TAIL_LINES) -> list[str]:
-    lines = [ln.rstrip("\r") for ln in text.rstrip("\n").split("\n")] if text.strip() else []
-    return lines[-n:]
-
-
-_SANITIZER = re.compile(r"ERROR: \w+Sanitizer|runtime error:|^SUMMARY: ")
-
-
-def _crash_excerpt(text: str) -> list[str]:
-    """The useful part of a dead program's output: a sanitizer report's head, else the tail."""
-    lines = [ln.rstrip("\r") for ln in text.split("\n")]
-    for i, ln in enumerate(lines):
-        if _SANITIZER.search(ln):
-            # The report's head (what and where) matters; its end is the shadow-byte legend.
-            head = [x for x in lines[max(0, i - 2) : i + TAIL_LINES] if x.strip()]
-            summary = [x for x in lines[i + TAIL_LINES :] if x.startswith("SUMMARY: ")]
-            return head + summary[:1]
-    return _tail(text)
-
-
-def _describe_rc(rc: int) -> str:
-    if rc < 0:
-        try:
-            return f"killed by {signal.Signals(-rc).name}"
-        except ValueError:
-            return f"killed by signal {-rc}"
-    return f"exit status {rc}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,7 +139,7 @@ def run_unit_program(res: Results, group: str, label: str, cmd: list[str], timeo
     if running:
         problems.append(f"died inside test {running}")
     if rc is not None and rc != 0 and nfail == 0:
-        problems.append(f"{_describe_rc(rc)} without a FAIL line")
+        problems.append(f"{describe_rc(rc)} without a FAIL line")
     if rc == 0 and nfail:
         problems.append("exit status 0 despite FAIL lines")
     if not timed_out and summary is None:
@@ -202,14 +150,14 @@ def run_unit_program(res: Results, group: str, label: str, cmd: list[str], timeo
         # A test file whose tests never registered would otherwise vanish from the count.
         problems.append("ran no tests")
     if problems:
-        res.record(False, prefix, "; ".join(problems), ["output:"] + _crash_excerpt(text))
+        res.record(False, prefix, "; ".join(problems), ["output:"] + crash_excerpt(text))
 
 
 def run_host_tests(res: Results, bins: list[str], only: list[str], timeout_s: float) -> int:
     ran = 0
     for b in bins:
         name = os.path.basename(b)
-        if not _selected(only, name, f"host/{name}"):
+        if not selected(only, name, f"host/{name}"):
             continue
         ran += 1
         if not os.access(b, os.X_OK):
@@ -298,7 +246,7 @@ def run_python_tests(res: Results, files: list[str], only: list[str], timeout_s:
     ran = 0
     for f in files:
         stem = Path(f).stem
-        if not _selected(only, stem, f"py/{stem}"):
+        if not selected(only, stem, f"py/{stem}"):
             continue
         ran += 1
         # Labels come from unittest ids ("test_bootlog.Class.test"), so the group alone is enough.
@@ -352,28 +300,28 @@ def run_accel_checks(res: Results, only: list[str]) -> int:
     hw, why = hardware_kvm()
     ran = 0
     if not hw:
-        if _selected(only, "accel-kvm-refused", "accel/accel-kvm-refused"):
+        if selected(only, "accel-kvm-refused", "accel/accel-kvm-refused"):
             ran += 1
             rc, out = _explain({"ACCEL": "kvm"})
             first = out.strip().split("\n")[0] if out.strip() else ""
             ok = rc == 2 and "refused" in out and re.search(r"kvm_pvm|vmx|svm|/dev/kvm", out) is not None
-            res.record(ok, "accel-kvm-refused", f"{why}; ACCEL=kvm gave {_describe_rc(rc)}: {first}")
-        if _selected(only, "accel-auto-tcg", "accel/accel-auto-tcg"):
+            res.record(ok, "accel-kvm-refused", f"{why}; ACCEL=kvm gave {describe_rc(rc)}: {first}")
+        if selected(only, "accel-auto-tcg", "accel/accel-auto-tcg"):
             ran += 1
             rc, out = _explain({})
             got = _picked(out)
-            res.record(rc == 0 and got == "tcg", "accel-auto-tcg", f"{why}; --explain picked {got}, {_describe_rc(rc)}")
+            res.record(rc == 0 and got == "tcg", "accel-auto-tcg", f"{why}; --explain picked {got}, {describe_rc(rc)}")
     else:
-        if _selected(only, "accel-kvm-picked", "accel/accel-kvm-picked"):
+        if selected(only, "accel-kvm-picked", "accel/accel-kvm-picked"):
             ran += 1
             rc, out = _explain({})
             got = _picked(out)
             details = [] if got == "kvm" else out.strip().split("\n")
             res.record(rc == 0 and got == "kvm", "accel-kvm-picked", f"{why}; --explain picked {got}", details)
-    if _selected(only, "accel-icount-kvm-refused", "accel/accel-icount-kvm-refused"):
+    if selected(only, "accel-icount-kvm-refused", "accel/accel-icount-kvm-refused"):
         ran += 1
         rc, out = _explain({"ACCEL": "kvm", "MODE": "icount"})
-        res.record(rc == 2 and "icount" in out, "accel-icount-kvm-refused", f"MODE=icount ACCEL=kvm gave {_describe_rc(rc)}")
+        res.record(rc == 2 and "icount" in out, "accel-icount-kvm-refused", f"MODE=icount ACCEL=kvm gave {describe_rc(rc)}")
     return ran
 
 
@@ -504,7 +452,7 @@ def report_boot(res: Results, boot: Boot) -> None:
 
     # Serial tail, then whatever QEMU or qemu.sh said besides the one line we already know.
     stderr_lines = [ln for ln in boot.stderr.splitlines() if ln.strip() and not ln.startswith("qemu.sh: accel=")]
-    details = [f"log: {rel}"] + boot.extra + [f"| {ln}" for ln in _tail(boot.log)]
+    details = [f"log: {rel}"] + boot.extra + [f"| {ln}" for ln in tail(boot.log)]
     if stderr_lines:
         details += ["qemu stderr:"] + [f"! {ln}" for ln in stderr_lines[-TAIL_LINES:]]
 
@@ -521,25 +469,25 @@ def report_boot(res: Results, boot: Boot) -> None:
 
 
 def run_boots(res: Results, image: Optional[str], logdir: Path, only: list[str], jobs: int) -> int:
-    selected = [c for c in boot_cases.CASES if _selected(only, c.name, f"boot/{c.name}")]
-    if not selected:
+    cases = [c for c in boot_cases.CASES if selected(only, c.name, f"boot/{c.name}")]
+    if not cases:
         return 0
     if image is None:
-        for c in selected:
+        for c in cases:
             res.record(False, f"boot/{c.name}", "no kernel image given (--boot)")
-        return len(selected)
+        return len(cases)
     if not os.path.isfile(image):
-        for c in selected:
+        for c in cases:
             res.record(False, f"boot/{c.name}", f"kernel image {image} not found (build it: make)")
-        return len(selected)
+        return len(cases)
     logdir.mkdir(parents=True, exist_ok=True)
     image = os.path.abspath(image)
     # Not a with-block: on Ctrl-C its exit would wait for every running boot to time out.
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs))
     try:
-        futures = [pool.submit(run_boot, c, image, logdir) for c in selected]
+        futures = [pool.submit(run_boot, c, image, logdir) for c in cases]
         # Report strictly in matrix order, whatever order the boots finish in.
-        for c, fut in zip(selected, futures):
+        for c, fut in zip(cases, futures):
             try:
                 boot = fut.result()
             except Exception as e:  # a harness bug must fail loudly, not skip the case
@@ -549,7 +497,7 @@ def run_boots(res: Results, image: Optional[str], logdir: Path, only: list[str],
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
         _kill_all_live()
-    return len(selected)
+    return len(cases)
 
 
 # ---------------------------------------------------------------------------------------------
