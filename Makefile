@@ -1,6 +1,8 @@
 # Tachyon top-level build. `make` builds the kernel image; `make test` runs host unit tests and
 # boot tests; see README.md for every target and variable.
 
+.DEFAULT_GOAL := all
+
 BUILD     ?= build
 SMP       ?= 1
 MEM       ?= 128M

@@ -6,7 +6,13 @@
 #include "core/console.h"
 #include "lib/kstring.h"
 
-struct boot_options bootopt = {.sched = BOOTOPT_SCHED_DEFAULT, .quantum_us = 10000};
+struct boot_options bootopt = {
+    .sched = BOOTOPT_SCHED_DEFAULT,
+    .quantum_us = 10000,
+    .quota_procs = 128,
+    .quota_threads = 512,
+    .quota_mem_kib = 64 * 1024,
+};
 static uint64_t seen;
 
 static const struct opt_desc options[] = {
@@ -36,6 +42,24 @@ static const struct opt_desc options[] = {
      .min = 1000,
      .max = 1000000,
      .help = "scheduler quantum in microseconds (a multiple of the 1 ms tick)"},
+    {.name = "quota_procs",
+     .type = OPT_UINT,
+     .offset = offsetof(struct boot_options, quota_procs),
+     .min = 1,
+     .max = 65536,
+     .help = "processes a process started by the kernel and all its descendants may hold"},
+    {.name = "quota_threads",
+     .type = OPT_UINT,
+     .offset = offsetof(struct boot_options, quota_threads),
+     .min = 1,
+     .max = 1u << 20,
+     .help = "threads such a process tree may hold"},
+    {.name = "quota_mem_kib",
+     .type = OPT_UINT,
+     .offset = offsetof(struct boot_options, quota_mem_kib),
+     .min = 256,
+     .max = 1ul << 34,
+     .help = "memory (pages, page tables, kernel stacks) such a process tree may hold, in KiB"},
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))

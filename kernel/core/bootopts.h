@@ -12,6 +12,7 @@ struct boot_options {
     char trace[64];
     char sched[16];
     uint64_t quantum_us;
+    uint64_t quota_procs, quota_threads, quota_mem_kib;
 };
 
 extern struct boot_options bootopt;

@@ -17,10 +17,12 @@
 #include "core/cmdline.h"
 #include "core/console.h"
 #include "core/panic.h"
+#include "core/process.h"
 #include "core/selftest.h"
 #include "core/syscall.h"
 #include "core/thread.h"
 #include "mm/frames.h"
+#include "mm/layout.h"
 #include "mm/paging.h"
 #include "trace/trace.h"
 
@@ -54,6 +56,10 @@ void kmain(uint32_t magic, uint32_t mbi_phys, uint64_t entry_tsc)
     tsc_init();
     t_tsc = rdtsc();
     option_errors += threads_init(bootopt.sched, BOOTOPT_SCHED_DEFAULT, bootopt.quantum_us);
+    process_default_limits[RES_PROCESSES] = bootopt.quota_procs;
+    process_default_limits[RES_THREADS] = bootopt.quota_threads;
+    process_default_limits[RES_FRAMES] = bootopt.quota_mem_kib / (PAGE_SIZE / 1024);
+    process_init();
     syscall_init();
     apic_init();
     timer_init();

@@ -1,20 +1,95 @@
-/* Processes: an address space and, for now, one thread, started from a boot module. */
+/* Processes: an address space, its threads, a place in the process tree and a share of the
+ * machine. One lock (process_lock) covers the tree, every process's thread list, states, wait
+ * queues and quota counters: these change at spawn, exit and wait, never on an IPC or
+ * scheduling fast path, so one lock costs nothing that matters and keeps the rules simple.
+ * Lock order: process_lock before any run queue lock. */
 #pragma once
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "abi/syscall.h"
+#include "arch/x86_64/spinlock.h"
+#include "core/thread.h"
 #include "mm/vmspace.h"
 
-struct thread;
+/* Exit status of a process ended by SYS_KILL: outside the exception range (docs/abi.md). */
+#define PROCESS_KILLED_STATUS (USER_KILLED_BASE + 256)
+
+/* What a process and its descendants may hold together (docs/processes.md, "Quotas"). */
+enum process_resource { RES_PROCESSES, RES_THREADS, RES_FRAMES, RES_COUNT };
+
+enum process_state { PROCESS_LIVE, PROCESS_ZOMBIE };
 
 struct process {
     struct vmspace vs;
-    struct thread *main;
+    uint32_t pid;
+    enum process_state state;
+    int exit_status;
+    bool exiting;   /* SYS_EXIT, SYS_KILL or a fault set exit_status; threads are being killed */
+    bool orphan;    /* its parent ended first: the reaper frees it */
+    struct process *parent;   /* NULL: started by the kernel, or orphaned */
+    struct process *children; /* linked through sibling */
+    struct process *sibling;
+    struct process *all_next; /* every process, for lookups by pid */
+    struct thread *threads;   /* linked through proc_next; exited ones stay until joined/reaped */
+    unsigned live_threads;
+    struct waitq child_wq; /* its threads in SYS_WAIT */
+    struct waitq exit_wq;  /* kernel waiters in process_wait */
+    struct waitq join_wq;  /* its threads in SYS_THREAD_JOIN */
+    /* Charged with everything this process holds: itself and each ancestor up the charge_parent
+     * chain, which skips ancestors that have ended (docs/processes.md). */
+    struct process *charge_parent;
+    uint64_t used[RES_COUNT], limit[RES_COUNT];
+    struct process *reap_next;
     uint64_t entry, stack_top;
 };
 
-/* Loads the boot module named `name` (the basename of its path) into a new address space and
- * starts it at priority prio. Returns 0 or ERR_NOENT (no such module), ERR_INVAL (not a valid
- * program; the reason is printed), ERR_NOMEM. */
-int process_spawn(const char *name, unsigned prio, struct process **out);
-/* Waits for the process to end, frees everything it held and returns its exit status. */
+extern struct spinlock process_lock;
+/* Limits of a process the kernel starts (boot options quota_*); children inherit their
+ * parent's limits, and every ancestor's limit applies to the whole subtree. */
+extern uint64_t process_default_limits[RES_COUNT];
+
+/* The object cache and the reaper thread; after threads_init. */
+void process_init(void);
+/* Loads the boot module named `name` (len bytes; the basename of its path) into a new address
+ * space and starts it at priority prio as a child of parent (NULL: of the kernel, which must
+ * then process_wait for it). Returns 0 or ERR_NOENT (no such module), ERR_INVAL (not a valid
+ * program; the reason is printed), ERR_NOMEM (memory or quota). */
+int process_spawn(struct process *parent, const char *name, size_t len, unsigned prio,
+                  struct process **out);
+/* Kernel side: waits for a process the kernel started to end, frees everything it held and
+ * returns its exit status. */
 int process_wait(struct process *p);
+/* The calling thread leaves its process; the last one out ends it with `status` unless an
+ * exit, kill or fault already decided the status. */
+__attribute__((noreturn)) void process_thread_exit(int status);
+/* Ends the caller's whole process with `status` (SYS_EXIT, or a fault in ring 3). */
+__attribute__((noreturn)) void process_exit(int status);
+
+/* System calls; `self` is the caller's process. */
+long process_sys_spawn(struct process *self, uintptr_t name, size_t len, unsigned prio);
+long process_sys_wait(struct process *self, int64_t pid, uintptr_t status);
+long process_sys_kill(struct process *self, int64_t pid);
+long process_sys_thread_create(struct process *self, uintptr_t entry, uintptr_t stack_top,
+                               uint64_t arg);
+long process_sys_thread_join(struct process *self, int64_t tid, uintptr_t status);
+long process_sys_suspend(struct process *self, int64_t tid);
+long process_sys_resume(struct process *self, int64_t tid);
+long process_sys_set_prio(struct process *self, int64_t tid, uint64_t prio);
+
+/* Quotas, under process_lock: charge n of res to p and everything it is accounted under, or
+ * return ERR_NOMEM having charged nothing. */
+int quota_charge(struct process *p, enum process_resource res, uint64_t n);
+void quota_uncharge(struct process *p, enum process_resource res, uint64_t n);
+/* The vmspace charge function of every process address space. */
+int quota_charge_frames(struct vmspace *vs, int64_t n);
+
+/* Frees a zombie that nobody else can reach any more (process_thread.c uses it for threads). */
+void process_free_thread(struct process *p, struct thread *t);
+/* The thread with this tid in p (exited ones included), or NULL; under process_lock. */
+struct thread *process_find_thread(struct process *p, uint32_t tid);
+/* A new thread of p that will start in ring 3 at rip with rsp and rdi = arg: charged and
+ * linked, not started (thread_start). ERR_NOMEM (memory or quota) or ERR_INTR (p is exiting). */
+long process_add_thread(struct process *p, uint64_t rip, uint64_t rsp, uint64_t arg,
+                        unsigned prio, struct thread **out);

@@ -11,6 +11,8 @@
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/trap.h"
 #include "core/console.h"
+#include "core/mem_syscalls.h"
+#include "core/process.h"
 #include "core/thread.h"
 #include "lib/err.h"
 #include "lib/kstring.h"
@@ -25,7 +27,7 @@ long syscall_dispatch(struct syscall_frame *f);
 
 static bool smap;
 
-static bool user_range(uintptr_t addr, size_t n)
+bool user_range_ok(uintptr_t addr, size_t n)
 {
     return addr >= USER_BASE && addr <= USER_TOP && n <= USER_TOP - addr;
 }
@@ -49,18 +51,41 @@ static int user_copy(void *dst, const void *src, size_t n)
 
 int copy_from_user(void *dst, uintptr_t src, size_t n)
 {
-    return user_range(src, n) ? user_copy(dst, (const void *)src, n) : ERR_FAULT;
+    return user_range_ok(src, n) ? user_copy(dst, (const void *)src, n) : ERR_FAULT;
 }
 
 int copy_to_user(uintptr_t dst, const void *src, size_t n)
 {
-    return user_range(dst, n) ? user_copy((void *)dst, src, n) : ERR_FAULT;
+    return user_range_ok(dst, n) ? user_copy((void *)dst, src, n) : ERR_FAULT;
 }
 
-static long sys_write(uintptr_t buf, size_t len)
+static struct process *self(void)
+{
+    return thread_current()->proc;
+}
+
+static long sys_null(struct syscall_frame *f)
+{
+    (void)f;
+    return 0;
+}
+
+static long sys_exit(struct syscall_frame *f)
+{
+    process_exit((int)(f->rdi & 0xff));
+}
+
+static long sys_thread_exit(struct syscall_frame *f)
+{
+    process_thread_exit((int)(f->rdi & 0xff));
+}
+
+static long sys_write(struct syscall_frame *f)
 {
     char chunk[128];
-    if (!user_range(buf, len))
+    uintptr_t buf = f->rdi;
+    size_t len = f->rsi;
+    if (!user_range_ok(buf, len))
         return ERR_FAULT;
     for (size_t done = 0; done < len;) {
         size_t n = len - done < sizeof(chunk) ? len - done : sizeof(chunk);
@@ -73,29 +98,114 @@ static long sys_write(uintptr_t buf, size_t len)
     return (long)len;
 }
 
+static long sys_yield(struct syscall_frame *f)
+{
+    (void)f;
+    thread_yield();
+    return 0;
+}
+
+static long sys_spawn(struct syscall_frame *f)
+{
+    return process_sys_spawn(self(), f->rdi, f->rsi, f->rdx);
+}
+
+static long sys_wait(struct syscall_frame *f)
+{
+    return process_sys_wait(self(), (int64_t)f->rdi, f->rsi);
+}
+
+static long sys_kill(struct syscall_frame *f)
+{
+    return process_sys_kill(self(), (int64_t)f->rdi);
+}
+
+static long sys_getpid(struct syscall_frame *f)
+{
+    (void)f;
+    return self()->pid;
+}
+
+static long sys_gettid(struct syscall_frame *f)
+{
+    (void)f;
+    return thread_current()->tid;
+}
+
+static long sys_thread_create(struct syscall_frame *f)
+{
+    return process_sys_thread_create(self(), f->rdi, f->rsi, f->rdx);
+}
+
+static long sys_thread_join(struct syscall_frame *f)
+{
+    return process_sys_thread_join(self(), (int64_t)f->rdi, f->rsi);
+}
+
+static long sys_suspend(struct syscall_frame *f)
+{
+    return process_sys_suspend(self(), (int64_t)f->rdi);
+}
+
+static long sys_resume(struct syscall_frame *f)
+{
+    return process_sys_resume(self(), (int64_t)f->rdi);
+}
+
+static long sys_set_prio(struct syscall_frame *f)
+{
+    return process_sys_set_prio(self(), (int64_t)f->rdi, f->rsi);
+}
+
+static long sys_sleep(struct syscall_frame *f)
+{
+    thread_sleep(f->rdi);
+    return 0;
+}
+
+static long sys_mem_map(struct syscall_frame *f)
+{
+    return mem_sys_map(&self()->vs, f->rdi, f->rsi, f->rdx);
+}
+
+static long sys_mem_unmap(struct syscall_frame *f)
+{
+    return mem_sys_unmap(&self()->vs, f->rdi, f->rsi);
+}
+
+static long sys_mem_protect(struct syscall_frame *f)
+{
+    return mem_sys_protect(&self()->vs, f->rdi, f->rsi, f->rdx);
+}
+
+static long (*const syscall_table[SYS_COUNT])(struct syscall_frame *f) = {
+    [SYS_NULL] = sys_null,
+    [SYS_EXIT] = sys_exit,
+    [SYS_WRITE] = sys_write,
+    [SYS_YIELD] = sys_yield,
+    [SYS_SPAWN] = sys_spawn,
+    [SYS_WAIT] = sys_wait,
+    [SYS_KILL] = sys_kill,
+    [SYS_GETPID] = sys_getpid,
+    [SYS_THREAD_CREATE] = sys_thread_create,
+    [SYS_THREAD_EXIT] = sys_thread_exit,
+    [SYS_THREAD_JOIN] = sys_thread_join,
+    [SYS_SUSPEND] = sys_suspend,
+    [SYS_RESUME] = sys_resume,
+    [SYS_SET_PRIO] = sys_set_prio,
+    [SYS_MEM_MAP] = sys_mem_map,
+    [SYS_MEM_UNMAP] = sys_mem_unmap,
+    [SYS_MEM_PROTECT] = sys_mem_protect,
+    [SYS_SLEEP] = sys_sleep,
+    [SYS_GETTID] = sys_gettid,
+};
+
 long syscall_dispatch(struct syscall_frame *f)
 {
-    switch (f->nr) {
-    case SYS_NULL:
-        return 0;
-    case SYS_EXIT:
-    case SYS_THREAD_EXIT:
-        thread_exit((int)(f->rdi & 0xff));
-    case SYS_WRITE:
-        return sys_write(f->rdi, f->rsi);
-    case SYS_YIELD:
-        thread_yield();
-        return 0;
-    case SYS_GETTID:
-    case SYS_GETPID:
-        return thread_current()->tid;
-    case SYS_SLEEP:
-        thread_sleep(f->rdi);
-        return 0;
-    default:
-        /* Numbers of docs/abi.md not implemented yet get the same answer as unknown ones. */
-        return ERR_INVAL;
-    }
+    /* All 64 bits of the number count: 2^32 + n is not n. */
+    long ret = f->nr < SYS_COUNT ? syscall_table[f->nr](f) : ERR_INVAL;
+    thread_user_return();
+    return ret;
 }
 
 void syscall_init(void)

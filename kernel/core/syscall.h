@@ -1,4 +1,5 @@
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -9,6 +10,8 @@ struct syscall_frame {
 
 void syscall_init(void);
 
+/* [addr, addr + n) lies inside user space (computed without wrap-around). */
+bool user_range_ok(uintptr_t addr, size_t n);
 /* Copies between the kernel and user memory; ERR_FAULT for an address outside user space or
  * not mapped there (the access is made under a recovery point, never trusted). */
 int copy_from_user(void *dst, uintptr_t src, size_t n);

@@ -17,9 +17,10 @@
 #include "mm/layout.h"
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/gdt.h"
+#include "core/process.h"
 #include "mm/vmspace.h"
 
-#define KSTACK_ORDER 2 /* 16 KiB */
+#define KSTACK_ORDER THREAD_KSTACK_ORDER
 #define CR0_MP (1ul << 1)
 #define CR0_EM (1ul << 2)
 #define CR4_OSFXSR (1ul << 9)
@@ -56,7 +57,7 @@ static void finish_switch(struct percpu *cpu, struct thread *prev)
 {
     if (prev->state == THREAD_DEAD && prev->kstack) {
         frame_free(virt_to_phys(prev->kstack), KSTACK_ORDER);
-        prev->kstack = NULL;
+        __atomic_store_n(&prev->kstack, NULL, __ATOMIC_RELEASE);
     }
     spin_unlock(&cpu->rq_lock);
 }
@@ -196,6 +197,53 @@ int threads_init(const char *name, const char *fallback, uint64_t quantum_us)
     return errors;
 }
 
+/* Asks cpu to reschedule at its next chance. */
+static void resched(struct percpu *cpu)
+{
+    cpu->need_resched = true;
+}
+
+/* A runnable t was just queued on cpu (lock held): preempt what runs there? */
+static void check_preempt(struct percpu *cpu, struct thread *t)
+{
+    if (cpu->current == cpu->idle ||
+        policy->preempt_on_wakeup(&cpu->rq, &cpu->current->se, &t->se))
+        resched(cpu);
+}
+
+/* The run queue lock of the CPU t is queued on or last ran on. That CPU can change until the
+ * lock is held (a wake-up elsewhere may move t), hence the re-check. */
+static struct percpu *lock_thread_cpu(struct thread *t)
+{
+    for (;;) {
+        struct percpu *cpu = &cpus[__atomic_load_n(&t->se.cpu, __ATOMIC_ACQUIRE)];
+        spin_lock(&cpu->rq_lock);
+        if (t->se.cpu == cpu->index)
+            return cpu;
+        spin_unlock(&cpu->rq_lock);
+    }
+}
+
+static void unlink_sleeper(struct percpu *cpu, struct thread *t)
+{
+    for (struct thread **link = &cpu->sleepers; *link; link = &(*link)->sleep_next)
+        if (*link == t) {
+            *link = t->sleep_next;
+            break;
+        }
+    t->sleeping = false;
+}
+
+/* A blocked or suspended t becomes runnable where it last ran; that CPU's lock is held. */
+static void wake_locked(struct percpu *cpu, struct thread *t)
+{
+    if (t->sleeping)
+        unlink_sleeper(cpu, t);
+    t->state = THREAD_READY;
+    policy->enqueue(&cpu->rq, &t->se, true);
+    check_preempt(cpu, t);
+}
+
 static void make_runnable(struct thread *t, bool wakeup)
 {
     uint64_t flags = irq_save();
@@ -204,11 +252,42 @@ static void make_runnable(struct thread *t, bool wakeup)
     t->state = THREAD_READY;
     t->se.cpu = cpu->index;
     policy->enqueue(&cpu->rq, &t->se, wakeup);
-    if (cpu->current == cpu->idle ||
-        policy->preempt_on_wakeup(&cpu->rq, &cpu->current->se, &t->se))
-        cpu->need_resched = true;
+    check_preempt(cpu, t);
     spin_unlock(&cpu->rq_lock);
     irq_restore(flags);
+}
+
+struct thread *thread_alloc(struct vmspace *vs, void (*entry)(void *), void *arg, unsigned prio)
+{
+    struct thread *t = kmem_alloc(&thread_cache);
+    if (!t)
+        return NULL;
+    if (thread_init(t, entry, arg, prio)) {
+        kmem_free(&thread_cache, t);
+        return NULL;
+    }
+    t->vs = vs;
+    return t;
+}
+
+void thread_start(struct thread *t)
+{
+    make_runnable(t, false);
+    if (this_cpu()->need_resched)
+        schedule(false);
+}
+
+void thread_free(struct thread *t)
+{
+    if (t->kstack)
+        frame_free(virt_to_phys(t->kstack), KSTACK_ORDER);
+    kmem_free(&thread_cache, t);
+}
+
+void thread_wait_gone(struct thread *t)
+{
+    while (__atomic_load_n(&t->kstack, __ATOMIC_ACQUIRE))
+        cpu_relax();
 }
 
 struct thread *thread_create(void (*entry)(void *), void *arg, unsigned prio)
@@ -219,17 +298,9 @@ struct thread *thread_create(void (*entry)(void *), void *arg, unsigned prio)
 struct thread *thread_create_in(struct vmspace *vs, void (*entry)(void *), void *arg,
                                 unsigned prio)
 {
-    struct thread *t = kmem_alloc(&thread_cache);
-    if (!t)
-        return NULL;
-    if (thread_init(t, entry, arg, prio)) {
-        kmem_free(&thread_cache, t);
-        return NULL;
-    }
-    t->vs = vs;
-    make_runnable(t, false);
-    if (this_cpu()->need_resched)
-        schedule(false);
+    struct thread *t = thread_alloc(vs, entry, arg, prio);
+    if (t)
+        thread_start(t);
     return t;
 }
 
@@ -247,10 +318,8 @@ void thread_exit(int status)
     spin_lock(&cpu->rq_lock);
     self->state = THREAD_DEAD;
     struct thread *joiner = self->joiner;
-    if (joiner && joiner->state == THREAD_BLOCKED) {
-        joiner->state = THREAD_READY;
-        policy->enqueue(&cpu->rq, &joiner->se, true);
-    }
+    if (joiner && joiner->state == THREAD_BLOCKED)
+        wake_locked(cpu, joiner);
     schedule_locked(cpu, false);
     panic("sched: a dead thread was scheduled");
 }
@@ -286,9 +355,16 @@ void thread_sleep_until(uint64_t tick)
     struct percpu *cpu = this_cpu();
     struct thread *self = cpu->current;
     spin_lock(&cpu->rq_lock);
+    /* Checked under the lock that thread_request takes: a kill cannot slip in unseen. */
+    if (thread_killed(self)) {
+        spin_unlock(&cpu->rq_lock);
+        irq_restore(flags);
+        return;
+    }
     self->wake_tick = tick;
     self->sleep_next = cpu->sleepers;
     cpu->sleepers = self;
+    self->sleeping = true;
     self->state = THREAD_BLOCKED;
     schedule_locked(cpu, false);
     irq_restore(flags);
@@ -307,12 +383,144 @@ static void wake_sleepers(struct percpu *cpu)
             continue;
         }
         *link = t->sleep_next;
-        t->state = THREAD_READY;
-        policy->enqueue(&cpu->rq, &t->se, true);
-        if (cpu->current == cpu->idle ||
-            policy->preempt_on_wakeup(&cpu->rq, &cpu->current->se, &t->se))
-            cpu->need_resched = true;
+        t->sleeping = false;
+        wake_locked(cpu, t);
     }
+}
+
+void waitq_wait(struct waitq *wq, struct spinlock *lock)
+{
+    struct percpu *cpu = this_cpu();
+    struct thread *self = cpu->current;
+    self->wq = wq;
+    self->wq_next = wq->head;
+    wq->head = self;
+    spin_lock(&cpu->rq_lock);
+    if (!thread_killed(self)) {
+        self->state = THREAD_BLOCKED;
+        spin_unlock(lock);
+        schedule_locked(cpu, false);
+        spin_lock(lock);
+    } else {
+        spin_unlock(&cpu->rq_lock);
+    }
+    /* Still queued when a kill, not waitq_wake_all, made it runnable. */
+    if (self->wq) {
+        for (struct thread **link = &wq->head; *link; link = &(*link)->wq_next)
+            if (*link == self) {
+                *link = self->wq_next;
+                break;
+            }
+        self->wq = NULL;
+    }
+}
+
+void waitq_wake_all(struct waitq *wq)
+{
+    struct thread *t = wq->head;
+    wq->head = NULL;
+    while (t) {
+        struct thread *next = t->wq_next;
+        t->wq = NULL;
+        struct percpu *cpu = lock_thread_cpu(t);
+        if (t->state == THREAD_BLOCKED)
+            wake_locked(cpu, t);
+        spin_unlock(&cpu->rq_lock);
+        t = next;
+    }
+}
+
+void thread_set_prio(struct thread *t, unsigned prio)
+{
+    uint64_t flags = irq_save();
+    struct percpu *cpu = lock_thread_cpu(t);
+    if (t->se.on_rq) {
+        policy->dequeue(&cpu->rq, &t->se);
+        t->se.prio = prio;
+        policy->enqueue(&cpu->rq, &t->se, false);
+        check_preempt(cpu, t);
+    } else {
+        t->se.prio = prio;
+    }
+    /* A running thread that lowered itself may no longer be the policy's choice. */
+    if (cpu->current == t)
+        resched(cpu);
+    spin_unlock(&cpu->rq_lock);
+    irq_restore(flags);
+}
+
+void thread_request(struct thread *t, uint32_t what)
+{
+    /* Set before taking the lock: a thread about to block re-checks under that lock. */
+    __atomic_fetch_or(&t->pending, what, __ATOMIC_ACQ_REL);
+    uint64_t flags = irq_save();
+    struct percpu *cpu = lock_thread_cpu(t);
+    if ((what & THREAD_PENDING_KILL) &&
+        (t->state == THREAD_BLOCKED || t->state == THREAD_SUSPENDED))
+        wake_locked(cpu, t);
+    else if (t->state == THREAD_RUNNING && cpu != this_cpu())
+        resched(cpu);
+    spin_unlock(&cpu->rq_lock);
+    irq_restore(flags);
+}
+
+bool thread_suspend(struct thread *t)
+{
+    __atomic_fetch_or(&t->pending, THREAD_PENDING_SUSPEND, __ATOMIC_ACQ_REL);
+    uint64_t flags = irq_save();
+    struct percpu *cpu = lock_thread_cpu(t);
+    if (t->state == THREAD_READY) {
+        policy->dequeue(&cpu->rq, &t->se);
+        t->state = THREAD_SUSPENDED;
+    } else if (t->state == THREAD_RUNNING) {
+        resched(cpu);
+    }
+    bool running = t->state == THREAD_RUNNING;
+    spin_unlock(&cpu->rq_lock);
+    irq_restore(flags);
+    return running;
+}
+
+void thread_resume(struct thread *t)
+{
+    __atomic_fetch_and(&t->pending, ~THREAD_PENDING_SUSPEND, __ATOMIC_ACQ_REL);
+    uint64_t flags = irq_save();
+    struct percpu *cpu = lock_thread_cpu(t);
+    if (t->state == THREAD_SUSPENDED)
+        wake_locked(cpu, t);
+    spin_unlock(&cpu->rq_lock);
+    irq_restore(flags);
+}
+
+/* Parks the caller while a suspension is pending (re-checked under the lock resume takes). */
+static void park(void)
+{
+    uint64_t flags = irq_save();
+    struct percpu *cpu = this_cpu();
+    struct thread *self = cpu->current;
+    spin_lock(&cpu->rq_lock);
+    if (__atomic_load_n(&self->pending, __ATOMIC_ACQUIRE) == THREAD_PENDING_SUSPEND) {
+        self->state = THREAD_SUSPENDED;
+        schedule_locked(cpu, false);
+    } else {
+        spin_unlock(&cpu->rq_lock);
+    }
+    irq_restore(flags);
+}
+
+void thread_user_return(void)
+{
+    struct thread *self = thread_current();
+    for (;;) {
+        uint32_t pending = __atomic_load_n(&self->pending, __ATOMIC_ACQUIRE);
+        if (pending & THREAD_PENDING_KILL)
+            process_thread_exit(PROCESS_KILLED_STATUS);
+        if (!pending)
+            break;
+        park();
+    }
+    if (this_cpu()->need_resched)
+        schedule(false);
 }
 
 void sched_tick(void)

@@ -6,6 +6,7 @@ const char *err_name(int err)
     case 0: return "OK";
     case ERR_PERM: return "ERR_PERM";
     case ERR_NOENT: return "ERR_NOENT";
+    case ERR_INTR: return "ERR_INTR";
     case ERR_NOMEM: return "ERR_NOMEM";
     case ERR_FAULT: return "ERR_FAULT";
     case ERR_BUSY: return "ERR_BUSY";

@@ -4,6 +4,7 @@
 
 #define ERR_PERM      (-1)   /* operation not permitted (missing right) */
 #define ERR_NOENT     (-2)   /* no such object / name */
+#define ERR_INTR      (-4)   /* the waiting thread was killed */
 #define ERR_NOMEM     (-12)  /* out of memory or quota */
 #define ERR_FAULT     (-14)  /* bad address */
 #define ERR_BUSY      (-16)  /* object still in use */

@@ -19,10 +19,30 @@ static void pages_free(void *ctx, void *addr, unsigned order)
 
 static const struct slab_backend frame_backend = {pages_alloc, pages_free, NULL};
 
+static struct kmem_cache *all_caches;
+static struct spinlock all_caches_lock = SPINLOCK_INIT;
+
 int kmem_cache_init(struct kmem_cache *kc, const char *name, size_t size, size_t align)
 {
     kc->lock = (struct spinlock)SPINLOCK_INIT;
-    return slab_cache_init(&kc->slab, name, size, align, &frame_backend);
+    int err = slab_cache_init(&kc->slab, name, size, align, &frame_backend);
+    if (!err) {
+        uint64_t flags = spin_lock_irqsave(&all_caches_lock);
+        kc->next = all_caches;
+        all_caches = kc;
+        spin_unlock_irqrestore(&all_caches_lock, flags);
+    }
+    return err;
+}
+
+size_t kmem_shrink_all(void)
+{
+    size_t pages = 0;
+    uint64_t flags = spin_lock_irqsave(&all_caches_lock);
+    for (struct kmem_cache *kc = all_caches; kc; kc = kc->next)
+        pages += kmem_shrink(kc);
+    spin_unlock_irqrestore(&all_caches_lock, flags);
+    return pages;
 }
 
 void *kmem_alloc(struct kmem_cache *kc)
@@ -54,5 +74,14 @@ int kmem_cache_destroy(struct kmem_cache *kc)
     uint64_t flags = spin_lock_irqsave(&kc->lock);
     int err = slab_cache_destroy(&kc->slab);
     spin_unlock_irqrestore(&kc->lock, flags);
+    if (!err) {
+        flags = spin_lock_irqsave(&all_caches_lock);
+        for (struct kmem_cache **link = &all_caches; *link; link = &(*link)->next)
+            if (*link == kc) {
+                *link = kc->next;
+                break;
+            }
+        spin_unlock_irqrestore(&all_caches_lock, flags);
+    }
     return err;
 }

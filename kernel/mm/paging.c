@@ -44,7 +44,7 @@ static unsigned index_at(uintptr_t va, unsigned level)
 /* Intermediate entries are permissive (writable, executable, and user-accessible in user
  * address spaces); the leaf decides. */
 static uint64_t *walk_from(uint64_t *root, uintptr_t va, unsigned leaf_level, bool create,
-                           uint64_t table_flags)
+                           uint64_t table_flags, unsigned *created)
 {
     uint64_t *table = root;
     for (unsigned level = 3; level > leaf_level; level--) {
@@ -56,6 +56,8 @@ static uint64_t *walk_from(uint64_t *root, uintptr_t va, unsigned leaf_level, bo
             if (!t)
                 return NULL;
             *e = virt_to_phys(t) | PTE_P | PTE_W | table_flags;
+            if (created)
+                ++*created;
         } else if (*e & PTE_PS) {
             return NULL;
         }
@@ -66,12 +68,12 @@ static uint64_t *walk_from(uint64_t *root, uintptr_t va, unsigned leaf_level, bo
 
 static uint64_t *walk(uintptr_t va, unsigned leaf_level, bool create)
 {
-    return walk_from(kernel_pml4, va, leaf_level, create, 0);
+    return walk_from(kernel_pml4, va, leaf_level, create, 0, NULL);
 }
 
-uint64_t *paging_user_pte(uint64_t *root, uintptr_t va, bool create)
+uint64_t *paging_user_pte(uint64_t *root, uintptr_t va, unsigned *created)
 {
-    return walk_from(root, va, 0, create, PTE_U);
+    return walk_from(root, va, 0, created != NULL, PTE_U, created);
 }
 
 uint64_t *paging_kernel_root(void)

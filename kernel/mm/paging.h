@@ -29,9 +29,9 @@ int paging_unmap(uintptr_t va); /* ERR_NOENT if nothing is mapped there */
 /* The leaf entry that maps va (a 4 KiB PTE or a 2 MiB PDE) and its size, or 0 if unmapped. */
 uint64_t paging_lookup(uintptr_t va, uint64_t *page_size);
 
-/* The 4 KiB leaf entry for a user address in the tables under root (creating the intermediate
- * tables, user-accessible, when create), or NULL. */
-uint64_t *paging_user_pte(uint64_t *root, uintptr_t va, bool create);
+/* The 4 KiB leaf entry for a user address in the tables under root, or NULL. With `created`,
+ * missing intermediate tables (user-accessible) are made and counted there. */
+uint64_t *paging_user_pte(uint64_t *root, uintptr_t va, unsigned *created);
 /* The kernel's PML4; user address spaces share its upper half. */
 uint64_t *paging_kernel_root(void);
 

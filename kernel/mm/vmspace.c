@@ -9,6 +9,8 @@
 #include "mm/paging.h"
 
 #define KERNEL_HALF 256
+/* The most frames one mapping can take: the page and a table at each of three levels. */
+#define MAP_WORST_CASE 4
 
 static void *zeroed_frame(uint64_t *phys)
 {
@@ -19,12 +21,23 @@ static void *zeroed_frame(uint64_t *phys)
     return p;
 }
 
-int vmspace_create(struct vmspace *vs)
+static int charge(struct vmspace *vs, int64_t n)
+{
+    return vs->charge && n ? vs->charge(vs, n) : 0;
+}
+
+int vmspace_create(struct vmspace *vs, vmspace_charge_fn charge_fn)
 {
     uint64_t phys;
-    uint64_t *root = zeroed_frame(&phys);
-    if (!root)
+    vs->charge = charge_fn;
+    vs->lock = (struct spinlock)SPINLOCK_INIT;
+    if (charge(vs, 1))
         return ERR_NOMEM;
+    uint64_t *root = zeroed_frame(&phys);
+    if (!root) {
+        charge(vs, -1);
+        return ERR_NOMEM;
+    }
     /* Shared, not copied per mapping: the kernel's upper-half PML4 entries exist from boot, so
      * later kernel mappings appear in every address space. */
     memcpy(root + KERNEL_HALF, paging_kernel_root() + KERNEL_HALF, KERNEL_HALF * sizeof(*root));
@@ -33,29 +46,124 @@ int vmspace_create(struct vmspace *vs)
     return 0;
 }
 
+static uint64_t pte_bits(unsigned prot)
+{
+    return PTE_P | PTE_U | (prot & PROT_WRITE ? PTE_W : 0) | (prot & PROT_EXEC ? 0 : paging_nx());
+}
+
 int vmspace_map_page(struct vmspace *vs, uintptr_t va, unsigned prot, void **kva)
 {
     if (va & (PAGE_SIZE - 1) || va < USER_BASE || va >= USER_TOP)
         return ERR_INVAL;
     if ((prot & PROT_WRITE) && (prot & PROT_EXEC))
         return ERR_INVAL;
-    uint64_t free_before = frames_free();
-    uint64_t *pte = paging_user_pte(vs->root, va, true);
-    vs->frames += free_before - frames_free(); /* page tables the walk created */
-    if (!pte)
+    /* Charged for the worst case up front, so that the walk never creates unaccounted tables;
+     * what was not needed is given back below. */
+    if (charge(vs, MAP_WORST_CASE))
         return ERR_NOMEM;
-    if (*pte & PTE_P)
-        return ERR_EXIST;
+    uint64_t flags = spin_lock_irqsave(&vs->lock);
+    unsigned used = 0;
+    uint64_t *pte = paging_user_pte(vs->root, va, &used);
+    int err = !pte ? ERR_NOMEM : (*pte & PTE_P) ? ERR_EXIST : 0;
     uint64_t phys;
-    void *page = zeroed_frame(&phys);
-    if (!page)
-        return ERR_NOMEM;
-    *pte = phys | PTE_P | PTE_U | (prot & PROT_WRITE ? PTE_W : 0) |
-           (prot & PROT_EXEC ? 0 : paging_nx());
-    vs->frames++;
-    if (kva)
+    void *page = NULL;
+    if (!err && !(page = zeroed_frame(&phys)))
+        err = ERR_NOMEM;
+    if (!err) {
+        *pte = phys | pte_bits(prot);
+        used++;
+    }
+    vs->frames += used;
+    spin_unlock_irqrestore(&vs->lock, flags);
+    charge(vs, (int64_t)used - MAP_WORST_CASE);
+    if (!err && kva)
         *kva = page;
+    return err;
+}
+
+/* A PTE of vs changed: no CPU may keep using the old translation. Until other CPUs run user
+ * threads, the only TLB that can hold it is this one, and only if vs is loaded. */
+static void flush_page(struct vmspace *vs, uintptr_t va)
+{
+    if (vmspace_is_active(vs))
+        invlpg(va);
+}
+
+int vmspace_unmap_page(struct vmspace *vs, uintptr_t va)
+{
+    if (va & (PAGE_SIZE - 1) || va < USER_BASE || va >= USER_TOP)
+        return ERR_INVAL;
+    uint64_t flags = spin_lock_irqsave(&vs->lock);
+    uint64_t *pte = paging_user_pte(vs->root, va, NULL);
+    if (!pte || !(*pte & PTE_P)) {
+        spin_unlock_irqrestore(&vs->lock, flags);
+        return ERR_NOENT;
+    }
+    uint64_t phys = *pte & PTE_ADDR;
+    *pte = 0;
+    flush_page(vs, va);
+    vs->frames--;
+    spin_unlock_irqrestore(&vs->lock, flags);
+    frame_free(phys, 0);
+    charge(vs, -1);
     return 0;
+}
+
+int vmspace_protect_page(struct vmspace *vs, uintptr_t va, unsigned prot)
+{
+    if (va & (PAGE_SIZE - 1) || va < USER_BASE || va >= USER_TOP)
+        return ERR_INVAL;
+    if ((prot & PROT_WRITE) && (prot & PROT_EXEC))
+        return ERR_INVAL;
+    uint64_t flags = spin_lock_irqsave(&vs->lock);
+    uint64_t *pte = paging_user_pte(vs->root, va, NULL);
+    int err = !pte || !(*pte & PTE_P) ? ERR_NOENT : 0;
+    if (!err) {
+        *pte = (*pte & PTE_ADDR) | pte_bits(prot);
+        flush_page(vs, va);
+    }
+    spin_unlock_irqrestore(&vs->lock, flags);
+    return err;
+}
+
+/* The first address at or after va that some page table of vs could map: absent upper-level
+ * entries are skipped whole, so a sparse range costs its mapped part, not its size. */
+static uintptr_t next_candidate(struct vmspace *vs, uintptr_t va)
+{
+    uint64_t *table = vs->root;
+    for (unsigned level = 3; level > 0; level--) {
+        unsigned shift = 12 + 9 * level;
+        uint64_t e = table[(va >> shift) & 511];
+        if (!(e & PTE_P))
+            return ((va >> shift) + 1) << shift;
+        table = phys_to_virt(e & PTE_ADDR);
+    }
+    return va;
+}
+
+void vmspace_unmap_range(struct vmspace *vs, uintptr_t start, uintptr_t end)
+{
+    uintptr_t va = start;
+    while (va < end) {
+        uint64_t flags = spin_lock_irqsave(&vs->lock);
+        uintptr_t next = next_candidate(vs, va);
+        spin_unlock_irqrestore(&vs->lock, flags);
+        if (next != va) {
+            va = next;
+            continue;
+        }
+        vmspace_unmap_page(vs, va);
+        va += PAGE_SIZE;
+    }
+}
+
+bool vmspace_is_mapped(struct vmspace *vs, uintptr_t va)
+{
+    uint64_t flags = spin_lock_irqsave(&vs->lock);
+    uint64_t *pte = paging_user_pte(vs->root, va & ~(PAGE_SIZE - 1), NULL);
+    bool mapped = pte && (*pte & PTE_P);
+    spin_unlock_irqrestore(&vs->lock, flags);
+    return mapped;
 }
 
 static void free_table(uint64_t *table, unsigned level)
@@ -86,6 +194,7 @@ void vmspace_destroy(struct vmspace *vs)
         if (vs->root[i] & PTE_P)
             free_table(phys_to_virt(vs->root[i] & PTE_ADDR), 2);
     frame_free(virt_to_phys(vs->root), 0);
+    charge(vs, -(int64_t)vs->frames);
     vs->root = NULL;
     vs->frames = 0;
 }

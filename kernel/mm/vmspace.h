@@ -4,15 +4,35 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/x86_64/spinlock.h"
+
+struct vmspace;
+
+/* Accounts frames (user pages and page tables) to the owner: n > 0 asks for n more, and a
+ * non-zero return refuses them; n < 0 gives frames back and cannot fail. */
+typedef int (*vmspace_charge_fn)(struct vmspace *vs, int64_t n);
+
 struct vmspace {
-    uint64_t *root;    /* PML4, through the physmap */
-    uint64_t frames;   /* user frames and page tables held, for quotas and leak checks */
+    uint64_t *root;            /* PML4, through the physmap */
+    uint64_t frames;           /* user frames and page tables held, for quotas and leak checks */
+    vmspace_charge_fn charge;  /* NULL: not accounted (kernel tests) */
+    struct spinlock lock;      /* the lower half's page tables */
 };
 
-int vmspace_create(struct vmspace *vs);
+/* charge may be NULL. The PML4 itself is charged too. */
+int vmspace_create(struct vmspace *vs, vmspace_charge_fn charge);
 /* Maps a fresh zeroed frame at the page va with PROT_* rights; returns the frame through the
- * physmap in *kva. ERR_INVAL outside user space or W+X, ERR_EXIST if mapped, ERR_NOMEM. */
+ * physmap in *kva. ERR_INVAL outside user space or W+X, ERR_EXIST if mapped, ERR_NOMEM (out of
+ * memory or refused by the charge function). */
 int vmspace_map_page(struct vmspace *vs, uintptr_t va, unsigned prot, void **kva);
+/* Unmaps the page at va and frees its frame once no CPU can still reach it through its TLB.
+ * ERR_NOENT if nothing is mapped there. */
+int vmspace_unmap_page(struct vmspace *vs, uintptr_t va);
+/* Unmaps every mapped page in [start, end) (page aligned, inside user space). */
+void vmspace_unmap_range(struct vmspace *vs, uintptr_t start, uintptr_t end);
+/* Changes the rights of a mapped page (ERR_NOENT if unmapped, ERR_INVAL for W+X). */
+int vmspace_protect_page(struct vmspace *vs, uintptr_t va, unsigned prot);
+bool vmspace_is_mapped(struct vmspace *vs, uintptr_t va);
 /* Frees every user frame and page table, then the PML4. */
 void vmspace_destroy(struct vmspace *vs);
 bool vmspace_is_active(const struct vmspace *vs);

@@ -92,6 +92,22 @@ CASES: list[Case] = [
     Case("all", "test=all", {**BASE}, qemu_args=USER_MODULES),
     Case("all-smp2", "test=all", {**BASE, "SMP": "2"}, qemu_args=USER_MODULES),
     Case("all-prio", "test=all sched=prio", {**BASE}, qemu_args=USER_MODULES),
+    Case("all-prio-smp2", "test=all sched=prio", {**BASE, "SMP": "2"}, qemu_args=USER_MODULES),
+    # Wake-up latency is timed in ticks, so under icount (time = instructions): a loaded host
+    # cannot make a tick look late. Under rr the program must report the late wake-ups (status
+    # 5), which shows that the check can fail.
+    Case(
+        "prio-wakeup-preempts-icount",
+        "test=process.high_priority_wakeup_preempts_a_hog sched=prio",
+        {**BASE, "MODE": "icount", "ACCEL": "tcg"},
+        qemu_args=USER_MODULES,
+    ),
+    Case(
+        "rr-wakeup-waits-icount",
+        "test=process.high_priority_wakeup_preempts_a_hog sched=rr",
+        {**BASE, "MODE": "icount", "ACCEL": "tcg"},
+        qemu_args=USER_MODULES,
+    ),
     Case(
         "bad-sched-detected",
         "test=sched sched=nosuch",

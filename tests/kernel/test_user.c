@@ -5,6 +5,7 @@
 #include "core/process.h"
 #include "core/selftest.h"
 #include "lib/err.h"
+#include "lib/kstring.h"
 #include "mm/frames.h"
 #include "sched/sched.h"
 
@@ -14,7 +15,7 @@ static void warm_caches(void);
 static int run(const char *name, int *status)
 {
     struct process *p;
-    int err = process_spawn(name, SCHED_PRIO_DEFAULT, &p);
+    int err = process_spawn(NULL, name, strlen(name), SCHED_PRIO_DEFAULT, &p);
     if (err)
         return err;
     *status = process_wait(p);

@@ -11,6 +11,7 @@
 #include "arch/x86_64/percpu.h"
 #include "abi/syscall.h"
 #include "core/console.h"
+#include "core/process.h"
 #include "core/thread.h"
 #include "core/panic.h"
 #include "trace/trace.h"
@@ -150,12 +151,12 @@ void trap_dispatch(struct trap_frame *f)
             return;
         }
         if (f->cs & 3) {
-            /* User code faulted: the thread dies, the kernel and everyone else go on. */
-            kprintf("user: thread %u killed by %s at rip=%#lx addr=%#lx error=%#lx\n",
-                    thread_current()->tid, f->vector < 32 && mnemonics[f->vector]
-                                               ? mnemonics[f->vector] : "#??",
+            /* User code faulted: its process dies, the kernel and everyone else go on. */
+            kprintf("user: pid %u thread %u killed by %s at rip=%#lx addr=%#lx error=%#lx\n",
+                    thread_current()->proc->pid, thread_current()->tid,
+                    f->vector < 32 && mnemonics[f->vector] ? mnemonics[f->vector] : "#??",
                     f->rip, f->vector == VEC_PF ? read_cr2() : 0, f->error);
-            thread_exit(USER_KILLED_BASE + (int)f->vector);
+            process_exit(USER_KILLED_BASE + (int)f->vector);
         }
         report_exception(f);
         panic("unhandled exception %s at rip=%#lx",
@@ -165,6 +166,9 @@ void trap_dispatch(struct trap_frame *f)
     if (handlers[f->vector]) {
         handlers[f->vector](f);
         trace_event(TR_IRQ_EXIT, f->vector, 0);
+        /* Kill and suspend requests, and a wanted reschedule, are acted on before ring 3. */
+        if (f->cs & 3)
+            thread_user_return();
         return;
     }
     /* The masked 8259s can still raise spurious IRQ 7/15; count, never panic. */
