@@ -46,7 +46,8 @@ static const struct boot_module *find_module(const char *name, size_t len)
     return NULL;
 }
 
-static int load_segments(struct process *p, const uint8_t *image, const struct elf_image *elf)
+static int load_segments(struct process *p, const uint8_t *image, const struct elf_image *elf,
+                         const char *arg, size_t arg_len)
 {
     for (unsigned s = 0; s < elf->nsegments; s++) {
         const struct elf_segment *seg = &elf->seg[s];
@@ -64,13 +65,24 @@ static int load_segments(struct process *p, const uint8_t *image, const struct e
                 memcpy(page + (lo - va), image + seg->offset + (lo - seg->vaddr), hi - lo);
         }
     }
+    uint8_t *top_page = NULL;
     for (unsigned i = 1; i <= USER_STACK_PAGES; i++) {
-        int err = vmspace_map_page(&p->vs, USER_TOP - i * PAGE_SIZE, PROT_READ | PROT_WRITE, NULL);
+        int err = vmspace_map_page(&p->vs, USER_TOP - i * PAGE_SIZE, PROT_READ | PROT_WRITE,
+                                   i == 1 ? (void **)&top_page : NULL);
         if (err)
             return err;
     }
     p->entry = elf->entry;
     p->stack_top = USER_TOP;
+    p->start_arg = 0;
+    if (arg) {
+        /* The argument string sits above the initial stack; rdi points at it. */
+        uint64_t size = (arg_len + 1 + 15) & ~15ul;
+        memcpy(top_page + PAGE_SIZE - size, arg, arg_len);
+        top_page[PAGE_SIZE - size + arg_len] = 0;
+        p->stack_top = USER_TOP - size;
+        p->start_arg = p->stack_top;
+    }
     return 0;
 }
 
@@ -98,6 +110,14 @@ static void uncharge_shell(struct process *p)
 int process_spawn(struct process *parent, const char *name, size_t len, unsigned prio,
                   struct process **out)
 {
+    return process_spawn_arg(parent, name, len, prio, NULL, 0, out);
+}
+
+int process_spawn_arg(struct process *parent, const char *name, size_t len, unsigned prio,
+                      const char *arg, size_t arg_len, struct process **out)
+{
+    if (arg && arg_len >= PROCESS_ARG_MAX)
+        return ERR_INVAL;
     const struct boot_module *m = find_module(name, len);
     struct elf_image elf;
     const char *why;
@@ -127,10 +147,10 @@ int process_spawn(struct process *parent, const char *name, size_t len, unsigned
         kmem_free(&process_cache, p);
         return err;
     }
-    err = load_segments(p, phys_to_virt(m->start), &elf);
+    err = load_segments(p, phys_to_virt(m->start), &elf, arg, arg_len);
     struct thread *t = NULL;
     if (!err)
-        err = process_add_thread(p, p->entry, p->stack_top, 0, prio, &t);
+        err = process_add_thread(p, p->entry, p->stack_top, p->start_arg, prio, &t);
     if (err) {
         vmspace_destroy(&p->vs);
         uncharge_shell(p);

@@ -42,8 +42,11 @@ struct process {
     struct process *charge_parent;
     uint64_t used[RES_COUNT], limit[RES_COUNT];
     struct process *reap_next;
-    uint64_t entry, stack_top;
+    uint64_t entry, stack_top, start_arg;
 };
+
+/* Longest argument string the kernel hands a program it starts (process_spawn_arg). */
+#define PROCESS_ARG_MAX 2048
 
 extern struct spinlock process_lock;
 /* Limits of a process the kernel starts (boot options quota_*); children inherit their
@@ -58,6 +61,10 @@ void process_init(void);
  * program; the reason is printed), ERR_NOMEM (memory or quota). */
 int process_spawn(struct process *parent, const char *name, size_t len, unsigned prio,
                   struct process **out);
+/* The same, handing the program a NUL-terminated copy of arg (arg_len bytes, below
+ * PROCESS_ARG_MAX) above its initial stack, with rdi pointing at it (docs/abi.md). */
+int process_spawn_arg(struct process *parent, const char *name, size_t len, unsigned prio,
+                      const char *arg, size_t arg_len, struct process **out);
 /* Kernel side: waits for a process the kernel started to end, frees everything it held and
  * returns its exit status. */
 int process_wait(struct process *p);
