@@ -214,12 +214,12 @@ static void reaper_main(void *arg)
     }
 }
 
-/* The last thread is leaving: the address space goes now (a fork bomb's memory comes back
- * at once), the rest when the parent (or the reaper, or the kernel) collects the zombie. */
+/* The last thread is leaving; its address space is gone already. Called with interrupts off
+ * (see process_thread_exit): the zombie becomes visible here, and reapers then spin until this
+ * thread's stack is released. */
 static void process_finish(struct process *p, int status)
 {
-    vmspace_destroy(&p->vs);
-    uint64_t flags = spin_lock_irqsave(&process_lock);
+    spin_lock(&process_lock);
     if (!p->exiting)
         p->exit_status = status;
     p->exiting = true;
@@ -238,20 +238,27 @@ static void process_finish(struct process *p, int status)
         waitq_wake_all(&p->parent->child_wq);
     else if (p->orphan)
         hand_to_reaper(p);
-    spin_unlock_irqrestore(&process_lock, flags);
+    spin_unlock(&process_lock);
 }
 
 void process_thread_exit(int status)
 {
     struct thread *self = thread_current();
     struct process *p = self->proc;
+    uint64_t flags = spin_lock_irqsave(&process_lock);
+    self->exit_status = status;
+    bool last = --p->live_threads == 0;
+    spin_unlock_irqrestore(&process_lock, flags);
+    /* The address space goes now (a fork bomb's memory comes back at once), with interrupts
+     * on: other CPUs may have to be asked to stop using it. No other thread is left to join
+     * this one, so nothing waits on it yet. */
+    if (last)
+        vmspace_destroy(&p->vs);
     /* Off until the final switch: once `exited` or the zombie state is visible, joiners and
      * reapers spin until this stack is released, so nothing may preempt the way there. */
     irq_disable();
     spin_lock(&process_lock);
-    self->exit_status = status;
     self->exited = true;
-    bool last = --p->live_threads == 0;
     waitq_wake_all(&p->join_wq);
     spin_unlock(&process_lock);
     if (last)

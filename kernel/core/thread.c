@@ -513,8 +513,12 @@ void thread_user_return(void)
     struct thread *self = thread_current();
     for (;;) {
         uint32_t pending = __atomic_load_n(&self->pending, __ATOMIC_ACQUIRE);
-        if (pending & THREAD_PENDING_KILL)
+        if (pending & THREAD_PENDING_KILL) {
+            /* Leaving may wait for other CPUs (address-space teardown): never with interrupts
+             * off. Nothing is held here, on the way to ring 3. */
+            irq_enable();
             process_thread_exit(PROCESS_KILLED_STATUS);
+        }
         if (!pending)
             break;
         park();

@@ -156,6 +156,7 @@ void trap_dispatch(struct trap_frame *f)
                     thread_current()->proc->pid, thread_current()->tid,
                     f->vector < 32 && mnemonics[f->vector] ? mnemonics[f->vector] : "#??",
                     f->rip, f->vector == VEC_PF ? read_cr2() : 0, f->error);
+            irq_enable(); /* as on any way out of a process: it may wait for other CPUs */
             process_exit(USER_KILLED_BASE + (int)f->vector);
         }
         report_exception(f);
