@@ -48,11 +48,14 @@ static int prio_top(uint32_t bitmap)
     return bitmap ? 31 - __builtin_clz(bitmap) : -1;
 }
 
-/* Another CPU's bitmap, read without its lock: select_cpu only needs a hint. */
+/* The most urgent level on another CPU, queued or running (-1: idle), read without its lock:
+ * select_cpu only needs a hint. */
 static int prio_peek_top(const struct sched_rq *rq)
 {
     const struct prio_rq *q = (const struct prio_rq *)rq->storage;
-    return prio_top(__atomic_load_n(&q->bitmap, __ATOMIC_RELAXED));
+    int queued = prio_top(__atomic_load_n(&q->bitmap, __ATOMIC_RELAXED));
+    int running = (int)__atomic_load_n(&rq->running, __ATOMIC_RELAXED) - 1;
+    return queued > running ? queued : running;
 }
 
 static void prio_mark_queued(struct sched_rq *rq, struct sched_entity *se, unsigned l)

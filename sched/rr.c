@@ -30,11 +30,12 @@ static uint64_t rr_quantum(const struct sched_rq *rq)
     return rq->quantum_ticks ? rq->quantum_ticks : 1;
 }
 
-/* Another CPU's queue length, read without its lock: select_cpu only needs a hint, and a relaxed
+/* Another CPU's load (queued, plus the running entity), read without its lock: select_cpu only needs a hint, and a relaxed
  * load says so to the compiler (no tearing, no caching across the loop). */
 static unsigned rr_peek_nr(const struct sched_rq *rq)
 {
-    return __atomic_load_n(&rq->nr_queued, __ATOMIC_RELAXED);
+    return __atomic_load_n(&rq->nr_queued, __ATOMIC_RELAXED) +
+           (__atomic_load_n(&rq->running, __ATOMIC_RELAXED) != 0);
 }
 
 static bool rr_queued_here(const struct sched_rq *rq, const struct sched_entity *se)

@@ -28,6 +28,9 @@ struct sched_rq {
     unsigned cpu;
     unsigned nr_queued;      /* entities queued, maintained by the policy */
     uint64_t quantum_ticks;  /* from quantum_us=, set by the core before rq_init */
+    /* What runs on this CPU: 0 when idle, else its priority + 1. Written by the core under the
+     * queue's lock; select_cpu reads other CPUs' without it, as a hint. */
+    unsigned running;
     uint64_t storage[72];
 };
 

@@ -208,7 +208,7 @@ long syscall_dispatch(struct syscall_frame *f)
     return ret;
 }
 
-void syscall_init(void)
+void syscall_init_cpu(void)
 {
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
     /* SYSRET loads CS from STAR[63:48] + 16 and SS from + 8: user data must precede user code. */
@@ -217,10 +217,14 @@ void syscall_init(void)
     wrmsr(MSR_FMASK, FMASK_BITS);
     if (cpu.smep)
         write_cr4(read_cr4() | CR4_SMEP);
-    if (cpu.smap) {
+    if (cpu.smap)
         write_cr4(read_cr4() | CR4_SMAP);
-        smap = true;
-    }
+}
+
+void syscall_init(void)
+{
+    smap = cpu.smap;
+    syscall_init_cpu();
     kprintf("syscall: SYSCALL/SYSRET, SMEP %s, SMAP %s\n", cpu.smep ? "on" : "off (CPU lacks it)",
             smap ? "on" : "off (CPU lacks it)");
 }

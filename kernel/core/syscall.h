@@ -9,6 +9,8 @@ struct syscall_frame {
 };
 
 void syscall_init(void);
+/* The same MSR and CR4 set-up on each further CPU. */
+void syscall_init_cpu(void);
 
 /* [addr, addr + n) lies inside user space (computed without wrap-around). */
 bool user_range_ok(uintptr_t addr, size_t n);

@@ -35,6 +35,9 @@ static struct kmem_cache thread_cache;
 static uint8_t clean_fpu[512] __attribute__((aligned(16)));
 static uint32_t next_tid = 1;
 static struct thread boot_thread, idle_thread;
+static struct thread ap_idle[MAX_CPUS];
+static uint64_t quantum_ticks;
+static struct sched_rq *all_rqs[MAX_CPUS];
 
 static struct thread *of(struct sched_entity *se)
 {
@@ -62,6 +65,38 @@ static void finish_switch(struct percpu *cpu, struct thread *prev)
     spin_unlock(&cpu->rq_lock);
 }
 
+/* Load balancing, pull side: this CPU's queue is empty, so take one entity from the busiest
+ * other queue. Only try-locks: this CPU already holds its own queue's lock, and a CPU in the
+ * middle of a switch holds its lock until the switch is complete, so whatever can be taken
+ * here is entirely off that CPU. */
+static struct sched_entity *steal_work(struct percpu *cpu)
+{
+    struct percpu *busiest = NULL;
+    unsigned most = 0;
+    for (unsigned i = 0; i < ncpus; i++) {
+        unsigned n = __atomic_load_n(&cpus[i].rq.nr_queued, __ATOMIC_RELAXED);
+        if (i != cpu->index && n > most) {
+            busiest = &cpus[i];
+            most = n;
+        }
+    }
+    if (!busiest || !spin_trylock(&busiest->rq_lock))
+        return NULL;
+    struct sched_entity *se = policy->steal(&busiest->rq);
+    if (se)
+        se->cpu = cpu->index;
+    spin_unlock(&busiest->rq_lock);
+    return se;
+}
+
+static bool others_have_work(const struct percpu *cpu)
+{
+    for (unsigned i = 0; i < ncpus; i++)
+        if (i != cpu->index && __atomic_load_n(&cpus[i].rq.nr_queued, __ATOMIC_RELAXED))
+            return true;
+    return false;
+}
+
 /* Called with interrupts off. yield: the running thread gives up the rest of its slice. */
 static void schedule_locked(struct percpu *cpu, bool yield)
 {
@@ -72,8 +107,11 @@ static void schedule_locked(struct percpu *cpu, bool yield)
         policy->put_prev(&cpu->rq, &prev->se, yield);
     }
     struct sched_entity *se = policy->pick_next(&cpu->rq);
+    if (!se && ncpus > 1)
+        se = steal_work(cpu);
     next = se ? of(se) : cpu->idle;
     cpu->need_resched = false;
+    cpu->rq.running = next == cpu->idle ? 0 : next->se.prio + 1;
     if (next == prev) {
         prev->state = THREAD_RUNNING;
         spin_unlock(&cpu->rq_lock);
@@ -121,7 +159,7 @@ void thread_bootstrap(void)
     thread_exit(0);
 }
 
-static void idle_loop(void *arg)
+__attribute__((noreturn)) static void idle_loop(void *arg)
 {
     (void)arg;
     for (;;) {
@@ -157,6 +195,21 @@ static int thread_init(struct thread *t, void (*entry)(void *), void *arg, unsig
     return 0;
 }
 
+static void fpu_init_cpu(void)
+{
+    write_cr0((read_cr0() & ~CR0_EM) | CR0_MP);
+    write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+}
+
+static void rq_init_cpu(struct percpu *cpu)
+{
+    cpu->rq.cpu = cpu->index;
+    cpu->rq.quantum_ticks = quantum_ticks;
+    cpu->rq.running = 0;
+    policy->rq_init(&cpu->rq);
+    all_rqs[cpu->index] = &cpu->rq;
+}
+
 int threads_init(const char *name, const char *fallback, uint64_t quantum_us)
 {
     struct percpu *cpu = this_cpu();
@@ -172,15 +225,13 @@ int threads_init(const char *name, const char *fallback, uint64_t quantum_us)
         if (!policy)
             panic("sched: the default policy '%s' is not built in", fallback);
     }
-    write_cr0((read_cr0() & ~CR0_EM) | CR0_MP);
-    write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+    fpu_init_cpu();
     __asm__ volatile("fninit; fxsave64 %0" : "=m"(clean_fpu));
     if (kmem_cache_init(&thread_cache, "thread", sizeof(struct thread), 64))
         panic("sched: cannot create the thread cache");
 
-    cpu->rq.cpu = cpu->index;
-    cpu->rq.quantum_ticks = quantum_us / TICK_US ? quantum_us / TICK_US : 1;
-    policy->rq_init(&cpu->rq);
+    quantum_ticks = quantum_us / TICK_US ? quantum_us / TICK_US : 1;
+    rq_init_cpu(cpu);
 
     /* The boot flow becomes a thread, so that it can block and be preempted like any other. */
     boot_thread.tid = 0;
@@ -188,6 +239,7 @@ int threads_init(const char *name, const char *fallback, uint64_t quantum_us)
     boot_thread.se.prio = SCHED_PRIO_DEFAULT;
     memcpy(boot_thread.fpu, clean_fpu, sizeof(clean_fpu));
     cpu->current = &boot_thread;
+    cpu->rq.running = boot_thread.se.prio + 1;
     if (thread_init(&idle_thread, idle_loop, NULL, 0))
         panic("sched: no memory for the idle thread");
     idle_thread.se.pinned = true;
@@ -195,6 +247,23 @@ int threads_init(const char *name, const char *fallback, uint64_t quantum_us)
     kprintf("sched: policy %s (%s), quantum %lu ticks of %u us, FPU state by FXSAVE\n",
             policy->name, policy->description, cpu->rq.quantum_ticks, TICK_US);
     return errors;
+}
+
+void threads_start_cpu(unsigned index)
+{
+    struct percpu *cpu = this_cpu();
+    struct thread *idle = &ap_idle[index];
+    fpu_init_cpu();
+    rq_init_cpu(cpu);
+    /* This CPU's boot flow becomes its idle thread: it runs on the stack SMP bring-up gave it,
+     * which is never freed (kstack stays NULL). */
+    memcpy(idle->fpu, clean_fpu, sizeof(clean_fpu));
+    idle->tid = __atomic_fetch_add(&next_tid, 1, __ATOMIC_RELAXED);
+    idle->state = THREAD_RUNNING;
+    idle->se.pinned = true;
+    idle->se.cpu = index;
+    cpu->idle = cpu->current = idle;
+    idle_loop(NULL);
 }
 
 /* Asks cpu to reschedule at its next chance. */
@@ -244,17 +313,70 @@ static void wake_locked(struct percpu *cpu, struct thread *t)
     check_preempt(cpu, t);
 }
 
-static void make_runnable(struct thread *t, bool wakeup)
+/* Where the policy wants t (new, or waking) to run. */
+static struct percpu *placement(struct thread *t)
+{
+    unsigned n = __atomic_load_n(&ncpus, __ATOMIC_ACQUIRE);
+    unsigned c = n > 1 ? policy->select_cpu(all_rqs, n, &t->se, this_cpu()->index) : 0;
+    return &cpus[c < n ? c : 0];
+}
+
+/* A new thread's first enqueue: nobody else can see it yet, so only its new queue is locked. */
+static void make_runnable(struct thread *t)
 {
     uint64_t flags = irq_save();
-    struct percpu *cpu = this_cpu();
+    t->se.cpu = this_cpu()->index;
+    struct percpu *cpu = placement(t);
     spin_lock(&cpu->rq_lock);
     t->state = THREAD_READY;
-    t->se.cpu = cpu->index;
-    policy->enqueue(&cpu->rq, &t->se, wakeup);
+    policy->enqueue(&cpu->rq, &t->se, false);
     check_preempt(cpu, t);
     spin_unlock(&cpu->rq_lock);
     irq_restore(flags);
+}
+
+/* Locks two CPUs' queues in index order (one lock if they are the same CPU). */
+static void lock_pair(struct percpu *a, struct percpu *b)
+{
+    if (a == b) {
+        spin_lock(&a->rq_lock);
+    } else if (a->index < b->index) {
+        spin_lock(&a->rq_lock);
+        spin_lock(&b->rq_lock);
+    } else {
+        spin_lock(&b->rq_lock);
+        spin_lock(&a->rq_lock);
+    }
+}
+
+static void unlock_pair(struct percpu *a, struct percpu *b)
+{
+    spin_unlock(&a->rq_lock);
+    if (a != b)
+        spin_unlock(&b->rq_lock);
+}
+
+/* Wakes a blocked t where the policy places it. Holding the queue lock of the CPU it blocked
+ * on means its switch away is complete (that lock is held across the switch). */
+static void wake_placed(struct thread *t)
+{
+    for (;;) {
+        struct percpu *from = &cpus[__atomic_load_n(&t->se.cpu, __ATOMIC_ACQUIRE)];
+        struct percpu *to = t->sleeping ? from : placement(t);
+        lock_pair(from, to);
+        if (t->se.cpu != from->index) {
+            unlock_pair(from, to);
+            continue;
+        }
+        if (t->state == THREAD_BLOCKED) {
+            if (t->sleeping)
+                unlink_sleeper(from, t);
+            t->se.cpu = to->index;
+            wake_locked(to, t);
+        }
+        unlock_pair(from, to);
+        return;
+    }
 }
 
 struct thread *thread_alloc(struct vmspace *vs, void (*entry)(void *), void *arg, unsigned prio)
@@ -272,7 +394,7 @@ struct thread *thread_alloc(struct vmspace *vs, void (*entry)(void *), void *arg
 
 void thread_start(struct thread *t)
 {
-    make_runnable(t, false);
+    make_runnable(t);
     if (this_cpu()->need_resched)
         schedule(false);
 }
@@ -422,10 +544,7 @@ void waitq_wake_all(struct waitq *wq)
     while (t) {
         struct thread *next = t->wq_next;
         t->wq = NULL;
-        struct percpu *cpu = lock_thread_cpu(t);
-        if (t->state == THREAD_BLOCKED)
-            wake_locked(cpu, t);
-        spin_unlock(&cpu->rq_lock);
+        wake_placed(t);
         t = next;
     }
 }
@@ -443,8 +562,10 @@ void thread_set_prio(struct thread *t, unsigned prio)
         t->se.prio = prio;
     }
     /* A running thread that lowered itself may no longer be the policy's choice. */
-    if (cpu->current == t)
+    if (cpu->current == t) {
+        cpu->rq.running = prio + 1;
         resched(cpu);
+    }
     spin_unlock(&cpu->rq_lock);
     irq_restore(flags);
 }
@@ -534,7 +655,7 @@ void sched_tick(void)
         return;
     spin_lock(&cpu->rq_lock);
     wake_sleepers(cpu);
-    if (cpu->current == cpu->idle ? cpu->rq.nr_queued > 0
+    if (cpu->current == cpu->idle ? cpu->rq.nr_queued > 0 || others_have_work(cpu)
                                   : policy->tick(&cpu->rq, &cpu->current->se))
         cpu->need_resched = true;
     bool resched = cpu->need_resched;

@@ -55,6 +55,10 @@ struct thread {
  * return value, and `fallback` is used instead) and makes the boot flow a thread. */
 int threads_init(const char *policy, const char *fallback, uint64_t quantum_us);
 
+/* A CPU other than the boot CPU joins the scheduler (from SMP bring-up, interrupts off): its
+ * run queue starts, and its boot flow becomes its idle thread. Never returns. */
+__attribute__((noreturn)) void threads_start_cpu(unsigned index);
+
 /* Creates a runnable kernel thread; NULL when memory is exhausted. */
 struct thread *thread_create(void (*entry)(void *), void *arg, unsigned prio);
 /* The same, running with the address space vs loaded (entry then enters ring 3). */

@@ -43,6 +43,7 @@ SIM_FN bool sim_setup(struct sim *s, const char *policy, int garbage, uint64_t q
         memset(&s->rq[c], garbage, sizeof(s->rq[c]));
         s->rq[c].cpu = c;
         s->rq[c].quantum_ticks = quantum;
+        s->rq[c].running = 0; /* the core's field: idle until a test says otherwise */
         s->ops->rq_init(&s->rq[c]);
         s->rqs[c] = &s->rq[c];
     }

@@ -275,6 +275,20 @@ static unsigned sel_as(struct sim *s, unsigned prio, unsigned last, unsigned thi
     return sel(s, NENT - 1, this_cpu);
 }
 
+/* A CPU whose queue is empty but which runs something is not idle: what runs counts. */
+TEST(prio_select_cpu_counts_the_running_entity)
+{
+    struct sim *s = &sim;
+    CHECK(sim_init(s, 4));
+    enq_all(s, 0, PRIOS(20, 3)); /* CPU0 busy with queued work; CPUs 1-3 have empty queues */
+    s->rq[1].running = 25 + 1;   /* CPU1 runs a priority-25 entity */
+    s->rq[2].running = 10 + 1;   /* CPU2 runs a priority-10 one */
+    CHECK_EQ(sel_as(s, 15, 0, 0), 3); /* CPU3 is the only idle one */
+    s->rq[3].running = 12 + 1;
+    CHECK_EQ(sel_as(s, 15, 0, 0), 2); /* none idle: the lowest running level wins */
+    CHECK_EQ(sel_as(s, 9, 0, 0), 0);  /* at or above 9 everywhere: stay */
+}
+
 TEST(prio_select_cpu)
 {
     struct sim *s = &sim;

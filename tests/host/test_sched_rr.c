@@ -286,6 +286,25 @@ TEST(rr_select_cpu_balancing)
     CHECK_EQ(sel(s, w, NCPU, 0), 2);
 }
 
+/* An empty queue on a CPU that runs something is a load of one, not an idle CPU. */
+TEST(rr_select_cpu_counts_the_running_entity)
+{
+    struct sim *s = &sim;
+    int w = NENT - 1;
+    CHECK(sim_init(s, 3));
+    enq_range(s, 0, 0, 2); /* CPU0: 2 queued and one running = 3 */
+    s->rq[0].running = 1;
+    s->rq[1].running = 1;  /* CPU1: 0 queued, one running = 1 */
+    s->rq[2].running = 1;
+    s->rq[3].running = 0;  /* CPU3: idle */
+    E(s, w)->cpu = 0;
+    CHECK_EQ(sel(s, w, NCPU, 0), 3);
+    s->rq[3].running = 1; /* 3 vs 1: still worth moving, to the lowest such CPU */
+    CHECK_EQ(sel(s, w, NCPU, 0), 1);
+    s->rq[0].running = 0; /* 2 vs 1: not worth it */
+    CHECK_EQ(sel(s, w, NCPU, 0), 0);
+}
+
 TEST(rr_dequeue_middle_head_tail)
 {
     struct sim *s = &sim;

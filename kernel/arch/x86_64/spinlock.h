@@ -1,6 +1,7 @@
 /* Ticket spinlock: FIFO fairness, so a CPU cannot starve under contention. The irqsave
  * variants also keep an interrupt handler on the same CPU from deadlocking on the lock. */
 #pragma once
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "arch/x86_64/cpu.h"
@@ -17,6 +18,15 @@ static inline void spin_lock(struct spinlock *l)
     uint16_t ticket = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
     while (__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != ticket)
         cpu_relax();
+}
+
+/* Takes the lock only if nobody holds or waits for it. */
+static inline bool spin_trylock(struct spinlock *l)
+{
+    uint16_t owner = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
+    uint16_t expected = owner;
+    return __atomic_compare_exchange_n(&l->next, &expected, (uint16_t)(owner + 1), false,
+                                       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 }
 
 static inline void spin_unlock(struct spinlock *l)
