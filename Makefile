@@ -45,6 +45,8 @@ KERNEL_ELF  := $(BUILD)/kernel.elf
 KERNEL_IMG  := $(BUILD)/tachyon.bin
 
 # User programs (services/ and tests/user/), delivered to the kernel as multiboot modules.
+# Included above `all`, so the default goal is named: otherwise it would be user.mk's first target.
+.DEFAULT_GOAL := all
 include services/user.mk
 
 .PHONY: all kernel host-tests test bench bench-quick compare run debug deps deps-bench clean
