@@ -14,6 +14,7 @@ PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo pyth
 
 # Kernel-independent C: built into the kernel and, with sanitizers, into the host unit tests.
 PURE_SRCS := kernel/lib/err.c kernel/lib/fmt.c kernel/core/cmdline.c kernel/core/elf.c \
+             kernel/arch/x86_64/acpi.c \
              kernel/mm/buddy.c kernel/mm/slab.c $(wildcard bench/libbench/*.c) \
              $(wildcard sched/*.c)
 
