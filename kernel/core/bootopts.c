@@ -2,6 +2,7 @@
 
 #include <stddef.h>
 
+#include "arch/x86_64/percpu.h"
 #include "core/cmdline.h"
 #include "core/console.h"
 #include "lib/kstring.h"
@@ -36,6 +37,12 @@ static const struct opt_desc options[] = {
      .min = 1000,
      .max = 1000000,
      .help = "scheduler quantum in microseconds (a multiple of the 1 ms tick)"},
+    {.name = "smp",
+     .type = OPT_UINT,
+     .offset = offsetof(struct boot_options, smp),
+     .min = 1,
+     .max = MAX_CPUS,
+     .help = "CPUs to run, the boot CPU included (default: every CPU the firmware lists)"},
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))

@@ -12,6 +12,7 @@ struct boot_options {
     char trace[64];
     char sched[16];
     uint64_t quantum_us;
+    uint64_t smp; /* CPUs to run, boot CPU included; 0 (not given): all */
 };
 
 extern struct boot_options bootopt;

@@ -9,6 +9,7 @@
 #include "arch/x86_64/cpufeat.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/percpu.h"
+#include "arch/x86_64/smp.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/tsc.h"
 #include "core/bootinfo.h"
@@ -27,9 +28,22 @@
 
 void kmain(uint32_t magic, uint32_t mbi_phys, uint64_t entry_tsc);
 
+static unsigned aps_parked;
+
+/* Where each AP goes once smp_boot has set it up: idle until there is a scheduler to join. */
+static void ap_park(unsigned index)
+{
+    (void)index;
+    __atomic_fetch_add(&aps_parked, 1, __ATOMIC_RELAXED);
+    for (;;) {
+        irq_enable();
+        halt();
+    }
+}
+
 void kmain(uint32_t magic, uint32_t mbi_phys, uint64_t entry_tsc)
 {
-    uint64_t t_cpu, t_mem, t_tsc, t_ready;
+    uint64_t t_cpu, t_mem, t_tsc, t_timer, t_ready;
 
     console_init();
     kprintf("\ntachyon %s: booting\n", TACHYON_COMMIT);
@@ -58,11 +72,13 @@ void kmain(uint32_t magic, uint32_t mbi_phys, uint64_t entry_tsc)
     apic_init();
     timer_init();
     irq_enable();
+    t_timer = rdtsc();
+    smp_boot(bootopt.smp, ap_park);
     t_ready = rdtsc();
 
     kprintf("boot: TSC ticks per phase: cpu+console %lu, memory %lu, tsc calibration %lu, "
-            "apic+timer %lu\n",
-            t_cpu - entry_tsc, t_mem - t_cpu, t_tsc - t_mem, t_ready - t_tsc);
+            "apic+timer %lu, smp %lu\n",
+            t_cpu - entry_tsc, t_mem - t_cpu, t_tsc - t_mem, t_timer - t_tsc, t_ready - t_timer);
     kprintf("tachyon: ready in %lu us (%lu TSC ticks since kernel entry), %lu frames free\n",
             tsc_ticks_to_us(t_ready - entry_tsc), t_ready - entry_tsc, frames_free());
 

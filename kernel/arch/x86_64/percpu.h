@@ -12,6 +12,7 @@
 
 struct thread;
 struct fault_ctx;
+struct tss;
 
 struct percpu {
     struct percpu *self;    /* %gs:0 */
@@ -27,9 +28,14 @@ struct percpu {
     struct thread *sleepers;  /* blocked in thread_sleep, unordered */
     struct spinlock rq_lock;
     struct sched_rq rq;
+    struct tss *tss;          /* this CPU's TSS, for tss_set_rsp0 on every switch */
+    uint64_t ticks;           /* timer interrupts taken on this CPU */
+    uint64_t tick_deadline;   /* TSC-deadline mode: the TSC value of the next tick */
 };
 
 extern struct percpu cpus[MAX_CPUS];
+/* CPUs running: indices 0..ncpus-1 are dense (a CPU that failed to start takes no index).
+ * smp_boot raises it, with release ordering, as each CPU comes online. */
 extern unsigned ncpus;
 
 /* Points GS (and KERNEL_GS, so that swapgs keeps kernel code correct) at cpus[index]. */
