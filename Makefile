@@ -16,6 +16,7 @@ PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo pyth
 
 # Kernel-independent C: built into the kernel and, with sanitizers, into the host unit tests.
 PURE_SRCS := kernel/lib/err.c kernel/lib/fmt.c kernel/core/cmdline.c kernel/core/elf.c \
+             kernel/arch/x86_64/acpi.c \
              kernel/mm/buddy.c kernel/mm/slab.c $(wildcard bench/libbench/*.c) \
              $(wildcard sched/*.c)
 
@@ -47,6 +48,8 @@ KERNEL_ELF  := $(BUILD)/kernel.elf
 KERNEL_IMG  := $(BUILD)/tachyon.bin
 
 # User programs (services/ and tests/user/), delivered to the kernel as multiboot modules.
+# Included above `all`, so the default goal is named: otherwise it would be user.mk's first target.
+.DEFAULT_GOAL := all
 include services/user.mk
 
 .PHONY: all kernel host-tests test bench bench-quick compare run debug deps deps-bench clean

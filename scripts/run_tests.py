@@ -461,6 +461,9 @@ def report_boot(res: Results, boot: Boot) -> None:
             res.record(t.passed, f"boot/{name}/{t.name}", "" if t.passed else f"{t.reason} (log: {rel})")
         if not r.passed and not (r.only_test_failures and not boot.capped):
             res.record(False, f"boot/{name}", r.reason, details + [f"also: {p}" for p in r.problems[1:]])
+        if case.expect.log_regex:
+            ok, why = case.expect.log_ok(boot.log)
+            res.record(ok, f"boot/{name}/log", "" if ok else f"{why} (log: {rel})")
         if case.post and r.passed:
             res.record(not boot.post_error, f"boot/{name}/post", boot.post_error, details if boot.post_error else [])
     else:

@@ -22,7 +22,7 @@ static void yield_partner(void *arg)
 static void bm_context_switch(struct lb_state *s)
 {
     partner_stop = false;
-    struct thread *partner = thread_create(yield_partner, NULL, SCHED_PRIO_DEFAULT);
+    struct thread *partner = thread_create_pinned(yield_partner, NULL, SCHED_PRIO_DEFAULT);
     if (!partner) {
         lb_fail(s, "thread_create failed");
         return;

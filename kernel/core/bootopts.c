@@ -2,6 +2,7 @@
 
 #include <stddef.h>
 
+#include "arch/x86_64/percpu.h"
 #include "core/cmdline.h"
 #include "core/console.h"
 #include "lib/kstring.h"
@@ -12,6 +13,7 @@ struct boot_options bootopt = {
     .quota_procs = 128,
     .quota_threads = 512,
     .quota_mem_kib = 64 * 1024,
+    .pcid = true,
 };
 static uint64_t seen;
 
@@ -60,6 +62,16 @@ static const struct opt_desc options[] = {
      .min = 256,
      .max = 1ul << 34,
      .help = "memory (pages, page tables, kernel stacks) such a process tree may hold, in KiB"},
+    {.name = "pcid",
+     .type = OPT_BOOL,
+     .offset = offsetof(struct boot_options, pcid),
+     .help = "tag TLB entries with PCIDs when the CPU has them (off: every switch flushes)"},
+    {.name = "smp",
+     .type = OPT_UINT,
+     .offset = offsetof(struct boot_options, smp),
+     .min = 1,
+     .max = MAX_CPUS,
+     .help = "CPUs to run, the boot CPU included (default: every CPU the firmware lists)"},
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))

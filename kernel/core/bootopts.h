@@ -13,6 +13,8 @@ struct boot_options {
     char sched[16];
     uint64_t quantum_us;
     uint64_t quota_procs, quota_threads, quota_mem_kib;
+    bool pcid;
+    uint64_t smp; /* CPUs to run, boot CPU included; 0 (not given): all */
 };
 
 extern struct boot_options bootopt;

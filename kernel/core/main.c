@@ -9,6 +9,7 @@
 #include "arch/x86_64/cpufeat.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/percpu.h"
+#include "arch/x86_64/smp.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/tsc.h"
 #include "core/bootinfo.h"
@@ -24,14 +25,24 @@
 #include "mm/frames.h"
 #include "mm/layout.h"
 #include "mm/paging.h"
+#include "mm/tlb.h"
 #include "trace/trace.h"
 
 
 void kmain(uint32_t magic, uint32_t mbi_phys, uint64_t entry_tsc);
 
+/* Where each AP goes once smp_boot has set it up: system calls, then the scheduler, whose
+ * idle thread it becomes. */
+__attribute__((noreturn)) static void ap_main(unsigned index)
+{
+    syscall_init_cpu();
+    tlb_init_cpu();
+    threads_start_cpu(index);
+}
+
 void kmain(uint32_t magic, uint32_t mbi_phys, uint64_t entry_tsc)
 {
-    uint64_t t_cpu, t_mem, t_tsc, t_ready;
+    uint64_t t_cpu, t_mem, t_tsc, t_timer, t_ready;
 
     console_init();
     kprintf("\ntachyon %s: booting\n", TACHYON_COMMIT);
@@ -51,6 +62,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys, uint64_t entry_tsc)
 
     frames_init(&boot_info);
     paging_init(&boot_info);
+    tlb_init(bootopt.pcid);
     t_mem = rdtsc();
 
     tsc_init();
@@ -64,11 +76,13 @@ void kmain(uint32_t magic, uint32_t mbi_phys, uint64_t entry_tsc)
     apic_init();
     timer_init();
     irq_enable();
+    t_timer = rdtsc();
+    smp_boot(bootopt.smp, ap_main);
     t_ready = rdtsc();
 
     kprintf("boot: TSC ticks per phase: cpu+console %lu, memory %lu, tsc calibration %lu, "
-            "apic+timer %lu\n",
-            t_cpu - entry_tsc, t_mem - t_cpu, t_tsc - t_mem, t_ready - t_tsc);
+            "apic+timer %lu, smp %lu\n",
+            t_cpu - entry_tsc, t_mem - t_cpu, t_tsc - t_mem, t_timer - t_tsc, t_ready - t_timer);
     kprintf("tachyon: ready in %lu us (%lu TSC ticks since kernel entry), %lu frames free\n",
             tsc_ticks_to_us(t_ready - entry_tsc), t_ready - entry_tsc, frames_free());
 

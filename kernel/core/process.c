@@ -245,18 +245,25 @@ void process_thread_exit(int status)
 {
     struct thread *self = thread_current();
     struct process *p = self->proc;
-    uint64_t flags = spin_lock_irqsave(&process_lock);
+    /* Interrupts stay off from the count below to the final switch (except around the
+     * teardown): a thread preempted after it stopped counting could be switched back into an
+     * address space that the last thread has freed meanwhile. Once `exited` or the zombie state
+     * is visible, joiners and reapers spin until this stack is released, so nothing may
+     * preempt the way there either. */
+    irq_disable();
+    spin_lock(&process_lock);
     self->exit_status = status;
     bool last = --p->live_threads == 0;
-    spin_unlock_irqrestore(&process_lock, flags);
-    /* The address space goes now (a fork bomb's memory comes back at once), with interrupts
-     * on: other CPUs may have to be asked to stop using it. No other thread is left to join
-     * this one, so nothing waits on it yet. */
     if (last)
+        self->vs = NULL; /* a kernel thread from here on: no switch reloads the dying tables */
+    spin_unlock(&process_lock);
+    if (last) {
+        /* The address space goes now (a fork bomb's memory comes back at once), with
+         * interrupts on: other CPUs may have to be asked to drop it. */
+        irq_enable();
         vmspace_destroy(&p->vs);
-    /* Off until the final switch: once `exited` or the zombie state is visible, joiners and
-     * reapers spin until this stack is released, so nothing may preempt the way there. */
-    irq_disable();
+        irq_disable();
+    }
     spin_lock(&process_lock);
     self->exited = true;
     waitq_wake_all(&p->join_wq);

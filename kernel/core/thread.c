@@ -18,6 +18,8 @@
 #include "mm/layout.h"
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/gdt.h"
+#include "arch/x86_64/trap.h"
+#include "mm/tlb.h"
 #include "mm/vmspace.h"
 
 #define KSTACK_ORDER THREAD_KSTACK_ORDER
@@ -38,6 +40,11 @@ static struct thread boot_thread, idle_thread;
 static struct thread ap_idle[MAX_CPUS];
 static uint64_t quantum_ticks;
 static struct sched_rq *all_rqs[MAX_CPUS];
+/* CPUs whose run queue is ready, a prefix of the CPU indices: placement and stealing look at
+ * these only, never at a CPU that smp_boot has counted but that has not joined yet. */
+static unsigned sched_cpus = 1;
+
+static void resched_ipi(struct trap_frame *f);
 
 static struct thread *of(struct sched_entity *se)
 {
@@ -73,7 +80,8 @@ static struct sched_entity *steal_work(struct percpu *cpu)
 {
     struct percpu *busiest = NULL;
     unsigned most = 0;
-    for (unsigned i = 0; i < ncpus; i++) {
+    unsigned online = __atomic_load_n(&sched_cpus, __ATOMIC_ACQUIRE);
+    for (unsigned i = 0; i < online; i++) {
         unsigned n = __atomic_load_n(&cpus[i].rq.nr_queued, __ATOMIC_RELAXED);
         if (i != cpu->index && n > most) {
             busiest = &cpus[i];
@@ -91,7 +99,8 @@ static struct sched_entity *steal_work(struct percpu *cpu)
 
 bool others_have_work(const struct percpu *cpu)
 {
-    for (unsigned i = 0; i < ncpus; i++)
+    unsigned online = __atomic_load_n(&sched_cpus, __ATOMIC_ACQUIRE);
+    for (unsigned i = 0; i < online; i++)
         if (i != cpu->index && __atomic_load_n(&cpus[i].rq.nr_queued, __ATOMIC_RELAXED))
             return true;
     return false;
@@ -107,7 +116,7 @@ void schedule_locked(struct percpu *cpu, bool yield)
         policy->put_prev(&cpu->rq, &prev->se, yield);
     }
     struct sched_entity *se = policy->pick_next(&cpu->rq);
-    if (!se && ncpus > 1)
+    if (!se && __atomic_load_n(&sched_cpus, __ATOMIC_RELAXED) > 1)
         se = steal_work(cpu);
     next = se ? of(se) : cpu->idle;
     cpu->need_resched = false;
@@ -128,8 +137,8 @@ void schedule_locked(struct percpu *cpu, bool yield)
     }
     /* Kernel threads run on whatever address space is loaded (the kernel half is shared), so
      * switching between a user thread and kernel threads costs no CR3 write. */
-    if (next->vs && !vmspace_is_active(next->vs))
-        vmspace_activate(next->vs);
+    if (next->vs && cpu->loaded_vs != next->vs)
+        tlb_switch_to(next->vs);
     /* Eager FPU switching: the kernel never touches FPU/SSE (-mgeneral-regs-only), so the
      * registers always hold the outgoing thread's state here. */
     __asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t(*)[512])prev->fpu));
@@ -237,9 +246,13 @@ int threads_init(const char *name, const char *fallback, uint64_t quantum_us)
     boot_thread.tid = 0;
     boot_thread.state = THREAD_RUNNING;
     boot_thread.se.prio = SCHED_PRIO_DEFAULT;
+    /* The boot flow (self tests, benchmarks) stays on the boot CPU: what it measures and checks
+     * about "this CPU" then means the same CPU throughout. */
+    boot_thread.se.pinned = true;
     memcpy(boot_thread.fpu, clean_fpu, sizeof(clean_fpu));
     cpu->current = &boot_thread;
     cpu->rq.running = boot_thread.se.prio + 1;
+    apic_set_ipi_handler(VEC_IPI_RESCHED, resched_ipi);
     if (thread_init(&idle_thread, idle_loop, NULL, 0))
         panic("sched: no memory for the idle thread");
     idle_thread.se.pinned = true;
@@ -253,6 +266,9 @@ void threads_start_cpu(unsigned index)
 {
     struct percpu *cpu = this_cpu();
     struct thread *idle = &ap_idle[index];
+    /* smp_boot starts CPUs one at a time, so they join in index order; this only makes sure. */
+    while (__atomic_load_n(&sched_cpus, __ATOMIC_ACQUIRE) != index)
+        cpu_relax();
     fpu_init_cpu();
     rq_init_cpu(cpu);
     /* This CPU's boot flow becomes its idle thread: it runs on the stack SMP bring-up gave it,
@@ -263,6 +279,7 @@ void threads_start_cpu(unsigned index)
     idle->se.pinned = true;
     idle->se.cpu = index;
     cpu->idle = cpu->current = idle;
+    __atomic_store_n(&sched_cpus, index + 1, __ATOMIC_RELEASE);
     idle_loop(NULL);
 }
 
@@ -270,6 +287,16 @@ void threads_start_cpu(unsigned index)
 void resched(struct percpu *cpu)
 {
     cpu->need_resched = true;
+    if (cpu != this_cpu())
+        apic_send_ipi(cpu->index, VEC_IPI_RESCHED);
+}
+
+/* Another CPU queued work here that should run now. */
+static void resched_ipi(struct trap_frame *f)
+{
+    (void)f;
+    if (this_cpu()->need_resched)
+        schedule(false);
 }
 
 /* A runnable t was just queued on cpu (lock held): preempt what runs there? */
@@ -316,7 +343,7 @@ void wake_locked(struct percpu *cpu, struct thread *t)
 /* Where the policy wants t (new, or waking) to run. */
 static struct percpu *placement(struct thread *t)
 {
-    unsigned n = __atomic_load_n(&ncpus, __ATOMIC_ACQUIRE);
+    unsigned n = __atomic_load_n(&sched_cpus, __ATOMIC_ACQUIRE);
     unsigned c = n > 1 ? policy->select_cpu(all_rqs, n, &t->se, this_cpu()->index) : 0;
     return &cpus[c < n ? c : 0];
 }
@@ -417,6 +444,16 @@ struct thread *thread_create(void (*entry)(void *), void *arg, unsigned prio)
     return thread_create_in(NULL, entry, arg, prio);
 }
 
+struct thread *thread_create_pinned(void (*entry)(void *), void *arg, unsigned prio)
+{
+    struct thread *t = thread_alloc(NULL, entry, arg, prio);
+    if (t) {
+        t->se.pinned = true;
+        thread_start(t);
+    }
+    return t;
+}
+
 struct thread *thread_create_in(struct vmspace *vs, void (*entry)(void *), void *arg,
                                 unsigned prio)
 {
@@ -431,36 +468,35 @@ void thread_yield(void)
     schedule(true);
 }
 
+/* Kernel threads' joins: one queue for all, since joins are rare and few (tests, the boot). */
+static struct spinlock join_lock = SPINLOCK_INIT;
+static struct waitq join_wq;
+
 void thread_exit(int status)
 {
+    /* Off until the final switch: once `exited` is visible the joiner spins until this stack
+     * is released, so nothing may preempt the way there. */
     irq_disable();
-    struct percpu *cpu = this_cpu();
-    struct thread *self = cpu->current;
+    struct thread *self = this_cpu()->current;
+    spin_lock(&join_lock);
     self->exit_status = status;
+    self->exited = true;
+    waitq_wake_all(&join_wq);
+    spin_unlock(&join_lock);
+    struct percpu *cpu = this_cpu();
     spin_lock(&cpu->rq_lock);
     self->state = THREAD_DEAD;
-    struct thread *joiner = self->joiner;
-    if (joiner && joiner->state == THREAD_BLOCKED)
-        wake_locked(cpu, joiner);
     schedule_locked(cpu, false);
     panic("sched: a dead thread was scheduled");
 }
 
 int thread_join(struct thread *t)
 {
-    uint64_t flags = irq_save();
-    struct percpu *cpu = this_cpu();
-    struct thread *self = cpu->current;
-    spin_lock(&cpu->rq_lock);
-    while (t->state != THREAD_DEAD || t->kstack) {
-        t->joiner = self;
-        self->state = THREAD_BLOCKED;
-        schedule_locked(cpu, false);
-        cpu = this_cpu();
-        spin_lock(&cpu->rq_lock);
-    }
-    spin_unlock(&cpu->rq_lock);
-    irq_restore(flags);
+    uint64_t flags = spin_lock_irqsave(&join_lock);
+    while (!t->exited)
+        waitq_wait(&join_wq, &join_lock);
+    spin_unlock_irqrestore(&join_lock, flags);
+    thread_wait_gone(t);
     int status = t->exit_status;
     kmem_free(&thread_cache, t);
     return status;

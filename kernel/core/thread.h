@@ -37,7 +37,6 @@ struct thread {
     void *kstack;       /* base of the kernel stack; NULL once released */
     void (*entry)(void *arg);
     void *arg;
-    struct thread *joiner; /* blocked in thread_join on this thread */
     struct thread *sleep_next;
     struct waitq *wq;      /* the queue it is blocked on, if any */
     struct thread *wq_next;
@@ -47,7 +46,7 @@ struct thread {
     uint64_t wake_tick;
     uint64_t user_rip, user_rsp, user_arg; /* where a user thread first enters ring 3 */
     int exit_status;
-    bool exited;  /* a user thread has left its process (its stack may still be in use) */
+    bool exited;  /* it has ended (its stack may still be in use until the final switch) */
     bool joining; /* a SYS_THREAD_JOIN has claimed it */
 };
 
@@ -61,6 +60,8 @@ __attribute__((noreturn)) void threads_start_cpu(unsigned index);
 
 /* Creates a runnable kernel thread; NULL when memory is exhausted. */
 struct thread *thread_create(void (*entry)(void *), void *arg, unsigned prio);
+/* The same, but it only ever runs on the CPU that creates it (tests of one CPU's scheduling). */
+struct thread *thread_create_pinned(void (*entry)(void *), void *arg, unsigned prio);
 /* The same, running with the address space vs loaded (entry then enters ring 3). */
 struct thread *thread_create_in(struct vmspace *vs, void (*entry)(void *), void *arg,
                                 unsigned prio);

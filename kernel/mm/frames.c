@@ -14,7 +14,6 @@
 #include "mm/buddy.h"
 #include "mm/layout.h"
 
-#define LOW_MEMORY_END   0x100000ul
 #define MAX_RESERVED     (BOOT_MAX_MODULES + 4)
 #define BOOT_POOL_FIXED  16 /* PML4, PDPTs and kernel page tables */
 

@@ -4,6 +4,10 @@
 
 struct boot_info;
 
+/* Frames below this are never handed out: the SMP trampoline (arch/x86_64/smp.c) and firmware
+ * data live there. */
+#define LOW_MEMORY_END 0x100000ul
+
 void frames_init(const struct boot_info *bi);
 
 /* Returns 0 and the physical address of a 4 KiB << order block, or ERR_NOMEM / ERR_INVAL. */

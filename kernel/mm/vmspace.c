@@ -7,6 +7,7 @@
 #include "mm/frames.h"
 #include "mm/layout.h"
 #include "mm/paging.h"
+#include "mm/tlb.h"
 
 #define KERNEL_HALF 256
 /* The most frames one mapping can take: the page and a table at each of three levels. */
@@ -29,6 +30,7 @@ static int charge(struct vmspace *vs, int64_t n)
 int vmspace_create(struct vmspace *vs, vmspace_charge_fn charge_fn)
 {
     uint64_t phys;
+    memset(vs, 0, sizeof(*vs));
     vs->charge = charge_fn;
     vs->lock = (struct spinlock)SPINLOCK_INIT;
     if (charge(vs, 1))
@@ -81,14 +83,6 @@ int vmspace_map_page(struct vmspace *vs, uintptr_t va, unsigned prot, void **kva
     return err;
 }
 
-/* A PTE of vs changed: no CPU may keep using the old translation. Until other CPUs run user
- * threads, the only TLB that can hold it is this one, and only if vs is loaded. */
-static void flush_page(struct vmspace *vs, uintptr_t va)
-{
-    if (vmspace_is_active(vs))
-        invlpg(va);
-}
-
 int vmspace_unmap_page(struct vmspace *vs, uintptr_t va)
 {
     if (va & (PAGE_SIZE - 1) || va < USER_BASE || va >= USER_TOP)
@@ -101,9 +95,10 @@ int vmspace_unmap_page(struct vmspace *vs, uintptr_t va)
     }
     uint64_t phys = *pte & PTE_ADDR;
     *pte = 0;
-    flush_page(vs, va);
     vs->frames--;
     spin_unlock_irqrestore(&vs->lock, flags);
+    /* Outside the lock: the flush waits for other CPUs, which may be spinning on it. */
+    tlb_flush_range(vs, va, 1);
     frame_free(phys, 0);
     charge(vs, -1);
     return 0;
@@ -118,11 +113,11 @@ int vmspace_protect_page(struct vmspace *vs, uintptr_t va, unsigned prot)
     uint64_t flags = spin_lock_irqsave(&vs->lock);
     uint64_t *pte = paging_user_pte(vs->root, va, NULL);
     int err = !pte || !(*pte & PTE_P) ? ERR_NOENT : 0;
-    if (!err) {
+    if (!err)
         *pte = (*pte & PTE_ADDR) | pte_bits(prot);
-        flush_page(vs, va);
-    }
     spin_unlock_irqrestore(&vs->lock, flags);
+    if (!err)
+        tlb_flush_range(vs, va, 1);
     return err;
 }
 
@@ -180,16 +175,11 @@ static void free_table(uint64_t *table, unsigned level)
     frame_free(virt_to_phys(table), 0);
 }
 
-bool vmspace_is_active(const struct vmspace *vs)
-{
-    return read_cr3() == virt_to_phys(vs->root);
-}
-
 void vmspace_destroy(struct vmspace *vs)
 {
-    /* A kernel thread may still be running on it (lazy CR3): never free a loaded PML4. */
-    if (vmspace_is_active(vs))
-        write_cr3(virt_to_phys(paging_kernel_root()));
+    /* Threads of other address spaces and kernel threads may still run on it (a switch to a
+     * kernel thread keeps CR3): never free tables some CPU has loaded. */
+    tlb_drop(vs);
     for (unsigned i = 0; i < KERNEL_HALF; i++)
         if (vs->root[i] & PTE_P)
             free_table(phys_to_virt(vs->root[i] & PTE_ADDR), 2);
@@ -197,9 +187,4 @@ void vmspace_destroy(struct vmspace *vs)
     charge(vs, -(int64_t)vs->frames);
     vs->root = NULL;
     vs->frames = 0;
-}
-
-void vmspace_activate(const struct vmspace *vs)
-{
-    write_cr3(virt_to_phys(vs ? vs->root : paging_kernel_root()));
 }

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/x86_64/percpu.h"
 #include "arch/x86_64/spinlock.h"
 
 struct vmspace;
@@ -17,6 +18,10 @@ struct vmspace {
     uint64_t frames;           /* user frames and page tables held, for quotas and leak checks */
     vmspace_charge_fn charge;  /* NULL: not accounted (kernel tests) */
     struct spinlock lock;      /* the lower half's page tables */
+    uint32_t active_cpus;      /* CPUs that have it loaded (mm/tlb.c) */
+    bool dying;                /* being destroyed: CPUs that still have it loaded drop it */
+    uint16_t pcid[MAX_CPUS];   /* each CPU's PCID for it, valid while pcid_gen matches */
+    uint32_t pcid_gen[MAX_CPUS];
 };
 
 /* charge may be NULL. The PML4 itself is charged too. */
@@ -33,8 +38,6 @@ void vmspace_unmap_range(struct vmspace *vs, uintptr_t start, uintptr_t end);
 /* Changes the rights of a mapped page (ERR_NOENT if unmapped, ERR_INVAL for W+X). */
 int vmspace_protect_page(struct vmspace *vs, uintptr_t va, unsigned prot);
 bool vmspace_is_mapped(struct vmspace *vs, uintptr_t va);
-/* Frees every user frame and page table, then the PML4. */
+/* Frees every user frame and page table, then the PML4, once no CPU can use them. Interrupts
+ * on (other CPUs may have to drop it). */
 void vmspace_destroy(struct vmspace *vs);
-bool vmspace_is_active(const struct vmspace *vs);
-/* Loads the address space (CR3). */
-void vmspace_activate(const struct vmspace *vs);

@@ -231,7 +231,8 @@ static void reset(uint32_t mask)
 
 void trace_cpu_online(unsigned index)
 {
-    if (use_rdtscp)
+    /* Not use_rdtscp: SMP bring-up calls this before any trace_init has set it. */
+    if (cpu.rdtscp)
         wrmsr(MSR_TSC_AUX, index + 1);
 }
 

@@ -1,19 +1,20 @@
-/* Kernel threads through the scheduler core and whichever policy sched= chose. */
+/* Kernel threads through the scheduler core and whichever policy sched= chose. Tests of one
+ * CPU's ordering pin their threads to the CPU that runs the test (the boot CPU); the last test
+ * checks that unpinned work spreads over every CPU. */
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/percpu.h"
 #include "core/selftest.h"
 #include "core/thread.h"
 #include "lib/kstring.h"
 #include "mm/frames.h"
 
-static volatile uint64_t counter;
+static uint64_t counter;
 
 static void add_with_yields(void *arg)
 {
     for (uint64_t i = 0; i < (uint64_t)arg; i++) {
-        uint64_t flags = irq_save();
-        counter++;
-        irq_restore(flags);
+        __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
         if (i % 100 == 0)
             thread_yield();
     }
@@ -48,8 +49,8 @@ static void log_and_yield(void *arg)
 SELFTEST(sched, yield_alternates)
 {
     order_len = 0;
-    struct thread *a = thread_create(log_and_yield, (void *)1ul, SCHED_PRIO_DEFAULT);
-    struct thread *b = thread_create(log_and_yield, (void *)2ul, SCHED_PRIO_DEFAULT);
+    struct thread *a = thread_create_pinned(log_and_yield, (void *)1ul, SCHED_PRIO_DEFAULT);
+    struct thread *b = thread_create_pinned(log_and_yield, (void *)2ul, SCHED_PRIO_DEFAULT);
     KCHECK(a && b);
     thread_join(a);
     thread_join(b);
@@ -78,8 +79,8 @@ static void mark_ran(void *arg)
 SELFTEST(sched, timer_preempts_a_spinning_thread)
 {
     other_ran = false;
-    struct thread *spinner = thread_create(spin_until_other_runs, NULL, SCHED_PRIO_DEFAULT);
-    struct thread *marker = thread_create(mark_ran, NULL, SCHED_PRIO_DEFAULT);
+    struct thread *spinner = thread_create_pinned(spin_until_other_runs, NULL, SCHED_PRIO_DEFAULT);
+    struct thread *marker = thread_create_pinned(mark_ran, NULL, SCHED_PRIO_DEFAULT);
     KCHECK(spinner && marker);
     thread_join(spinner);
     thread_join(marker);
@@ -101,8 +102,8 @@ static void sse_owner(void *arg)
 
 SELFTEST(sched, sse_state_is_per_thread)
 {
-    struct thread *a = thread_create(sse_owner, (void *)0x1111222233334444ul, SCHED_PRIO_DEFAULT);
-    struct thread *b = thread_create(sse_owner, (void *)0x5555666677778888ul, SCHED_PRIO_DEFAULT);
+    struct thread *a = thread_create_pinned(sse_owner, (void *)0x1111222233334444ul, SCHED_PRIO_DEFAULT);
+    struct thread *b = thread_create_pinned(sse_owner, (void *)0x5555666677778888ul, SCHED_PRIO_DEFAULT);
     KCHECK(a && b);
     KCHECK_EQ(thread_join(a), 0);
     KCHECK_EQ(thread_join(b), 0);
@@ -137,8 +138,8 @@ static void sleepy_high(void *arg)
 SELFTEST(sched, wakeup_preemption_follows_policy)
 {
     hog_stop = false;
-    struct thread *hog = thread_create(low_priority_hog, NULL, 5);
-    struct thread *high = thread_create(sleepy_high, NULL, 25);
+    struct thread *hog = thread_create_pinned(low_priority_hog, NULL, 5);
+    struct thread *high = thread_create_pinned(sleepy_high, NULL, 25);
     KCHECK(hog && high);
     thread_join(high);
     hog_stop = true;
@@ -147,4 +148,36 @@ SELFTEST(sched, wakeup_preemption_follows_policy)
         KCHECK(worst_lateness <= 1);
     else
         KCHECK(worst_lateness <= 10 + 1); /* one quantum of the hog */
+}
+
+static uint32_t cpus_seen;
+static volatile bool spread_stop;
+
+static void spin_and_note_cpu(void *arg)
+{
+    (void)arg;
+    uint64_t start = timer_ticks();
+    while (!spread_stop && timer_ticks() < start + 2000) {
+        __atomic_fetch_or(&cpus_seen, 1u << this_cpu()->index, __ATOMIC_RELAXED);
+        if (__atomic_load_n(&cpus_seen, __ATOMIC_RELAXED) == (1u << ncpus) - 1)
+            spread_stop = true;
+        cpu_relax();
+    }
+}
+
+/* More spinning threads than CPUs, none yielding: placement and idle CPUs pulling work must
+ * get every CPU running some of them. */
+SELFTEST(sched, work_spreads_over_every_cpu)
+{
+    struct thread *t[2 * MAX_CPUS];
+    unsigned n = 2 * ncpus;
+    cpus_seen = 0;
+    spread_stop = false;
+    for (unsigned i = 0; i < n; i++) {
+        t[i] = thread_create(spin_and_note_cpu, NULL, SCHED_PRIO_DEFAULT);
+        KCHECK(t[i] != NULL);
+    }
+    for (unsigned i = 0; i < n; i++)
+        thread_join(t[i]);
+    KCHECK_EQ(cpus_seen, (1u << ncpus) - 1);
 }

@@ -12,8 +12,11 @@
 #define MSR_GS_BASE       0xc0000101
 #define MSR_KERNEL_GS     0xc0000102
 
+#define EFER_LME          (1u << 8)
 #define EFER_NXE          (1u << 11)
+#define CR0_PG            (1ul << 31)
 #define CR0_WP            (1ul << 16)
+#define CR4_PAE           (1ul << 5)
 #define CR4_PGE           (1ul << 7)
 #define RFLAGS_IF         (1ul << 9)
 

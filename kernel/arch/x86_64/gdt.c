@@ -1,8 +1,10 @@
-/* The GDT and TSS. Long mode ignores segment bases and limits; the GDT matters for privilege
- * levels and SYSRET, the TSS for the ring-0 stack and the IST stacks that let a double fault,
- * an NMI or a machine check run on a known-good stack. */
+/* The GDT and TSS, one pair per CPU. Long mode ignores segment bases and limits; the GDT matters
+ * for privilege levels and SYSRET, the TSS for the ring-0 stack and the IST stacks that let a
+ * double fault, an NMI or a machine check run on a known-good stack. Each CPU needs its own TSS
+ * (LTR marks the descriptor busy, and RSP0 follows the thread running there), hence its own GDT. */
 #include "arch/x86_64/gdt.h"
 
+#include "arch/x86_64/percpu.h"
 #include "lib/kstring.h"
 
 struct __attribute__((packed)) tss {
@@ -20,32 +22,38 @@ struct __attribute__((packed)) descriptor_ptr {
     uint64_t base;
 };
 
-#define IST_STACK_SIZE 8192
+/* A cache line or more per CPU: RSP0 is written on every context switch, and a neighbour's
+ * writes must not bounce this CPU's line. */
+struct cpu_tables {
+    uint64_t gdt[7];
+    struct tss tss;
+} __attribute__((aligned(64)));
 
-static struct tss tss;
-static uint64_t gdt[7];
-static uint8_t ist_stacks[3][IST_STACK_SIZE] __attribute__((aligned(16)));
+static struct cpu_tables tables[MAX_CPUS];
+static uint8_t bsp_ist_stacks[GDT_IST_STACKS][GDT_IST_STACK_SIZE] __attribute__((aligned(16)));
 
-void gdt_init(void)
+void gdt_init_cpu(unsigned index, const uint64_t ist_top[GDT_IST_STACKS])
 {
-    uint64_t base = (uint64_t)&tss, limit = sizeof(tss) - 1;
+    struct cpu_tables *t = &tables[index];
+    uint64_t base = (uint64_t)&t->tss, limit = sizeof(t->tss) - 1;
 
-    gdt[0] = 0;
-    gdt[1] = 0x00af9a000000ffff; /* kernel code, 64-bit */
-    gdt[2] = 0x00cf92000000ffff; /* kernel data */
-    gdt[3] = 0x00cff2000000ffff; /* user data, DPL 3 */
-    gdt[4] = 0x00affa000000ffff; /* user code, 64-bit, DPL 3 */
-    gdt[5] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ul << 40) |
-             (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
-    gdt[6] = base >> 32;
+    t->gdt[0] = 0;
+    t->gdt[1] = 0x00af9a000000ffff; /* kernel code, 64-bit */
+    t->gdt[2] = 0x00cf92000000ffff; /* kernel data */
+    t->gdt[3] = 0x00cff2000000ffff; /* user data, DPL 3 */
+    t->gdt[4] = 0x00affa000000ffff; /* user code, 64-bit, DPL 3 */
+    t->gdt[5] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ul << 40) |
+                (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
+    t->gdt[6] = base >> 32;
 
-    memset(&tss, 0, sizeof(tss));
-    for (int i = 0; i < 3; i++)
-        tss.ist[i] = (uint64_t)&ist_stacks[i][IST_STACK_SIZE];
+    memset(&t->tss, 0, sizeof(t->tss));
+    for (int i = 0; i < GDT_IST_STACKS; i++)
+        t->tss.ist[i] = ist_top[i];
     /* No I/O bitmap: ring 3 port access faults unless IOPL says otherwise. */
-    tss.iomap_base = sizeof(tss);
+    t->tss.iomap_base = sizeof(t->tss);
+    cpus[index].tss = &t->tss;
 
-    struct descriptor_ptr ptr = {sizeof(gdt) - 1, (uint64_t)gdt};
+    struct descriptor_ptr ptr = {sizeof(t->gdt) - 1, (uint64_t)t->gdt};
     __asm__ volatile("lgdt %0\n\t"
                      "mov %1, %%ds\n\t"
                      "mov %1, %%es\n\t"
@@ -61,7 +69,15 @@ void gdt_init(void)
                      : "rax", "memory");
 }
 
+void gdt_init(void)
+{
+    uint64_t top[GDT_IST_STACKS];
+    for (int i = 0; i < GDT_IST_STACKS; i++)
+        top[i] = (uint64_t)&bsp_ist_stacks[i][GDT_IST_STACK_SIZE];
+    gdt_init_cpu(0, top);
+}
+
 void tss_set_rsp0(uint64_t rsp0)
 {
-    tss.rsp[0] = rsp0;
+    this_cpu()->tss->rsp[0] = rsp0;
 }

@@ -12,6 +12,8 @@
 
 struct thread;
 struct fault_ctx;
+struct tss;
+struct vmspace;
 
 struct percpu {
     struct percpu *self;    /* %gs:0 */
@@ -27,9 +29,17 @@ struct percpu {
     struct thread *sleepers;  /* blocked in thread_sleep, unordered */
     struct spinlock rq_lock;
     struct sched_rq rq;
+    struct tss *tss;          /* this CPU's TSS, for tss_set_rsp0 on every switch */
+    struct vmspace *loaded_vs; /* whose tables CR3 holds (NULL: the kernel's), mm/tlb.c */
+    uint32_t pcid_next, pcid_gen;
+    uint64_t tlb_req, tlb_done; /* shootdowns asked of this CPU / handled by it */
+    uint64_t ticks;           /* timer interrupts taken on this CPU */
+    uint64_t tick_deadline;   /* TSC-deadline mode: the TSC value of the next tick */
 };
 
 extern struct percpu cpus[MAX_CPUS];
+/* CPUs running: indices 0..ncpus-1 are dense (a CPU that failed to start takes no index).
+ * smp_boot raises it, with release ordering, as each CPU comes online. */
 extern unsigned ncpus;
 
 /* Points GS (and KERNEL_GS, so that swapgs keeps kernel code correct) at cpus[index]. */

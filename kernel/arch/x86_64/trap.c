@@ -69,7 +69,11 @@ void trap_init(void)
     set_gate(8, IST_DOUBLE_FAULT);
     set_gate(2, IST_NMI);
     set_gate(18, IST_MACHINE_CHECK);
+    trap_init_cpu();
+}
 
+void trap_init_cpu(void)
+{
     struct __attribute__((packed)) {
         uint16_t limit;
         uint64_t base;

@@ -13,11 +13,22 @@ struct trap_frame {
 #define VEC_FIRST_IRQ    32
 #define VEC_PIC_BASE     0x20 /* legacy 8259s, remapped here and masked */
 #define VEC_APIC_TIMER   0x30
+/* Inter-processor interrupts, in the highest priority class so that device interrupts never hold
+ * one up; their handlers are registered with apic_set_ipi_handler (apic.h). */
+#define VEC_IPI_FIRST    0xf0
+#define VEC_IPI_RESCHED  0xf0 /* run the scheduler: a thread was woken for this CPU */
+#define VEC_IPI_CALL     0xf1 /* run a function on this CPU */
+#define VEC_IPI_TLB      0xf2 /* TLB shootdown */
+#define VEC_IPI_TEST     0xf3 /* the SMP self tests */
+#define VEC_IPI_LAST     0xf3
 #define VEC_APIC_SPURIOUS 0xff
 
 typedef void (*irq_handler)(struct trap_frame *frame);
 
+/* Builds the IDT (shared by all CPUs) and loads it on the boot CPU. */
 void trap_init(void);
+/* Loads the IDT on the calling CPU; for APs. */
+void trap_init_cpu(void);
 void trap_set_handler(unsigned vector, irq_handler fn);
 void trap_dump(const struct trap_frame *frame);
 
