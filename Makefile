@@ -110,10 +110,10 @@ test: deps kernel user user-check host-tests
 
 # Boots the benchmark matrix (bench/matrix.py) and writes results/runs/<run-id>/: raw JSON per
 # boot, merged JSON, CSV, report.md and plots; results/latest points at it.
-bench: deps-bench kernel
+bench: deps-bench kernel user
 	@$(PYTHON) scripts/bench.py run --kernel $(KERNEL_IMG) --elf $(KERNEL_ELF) $(BENCH_ARGS)
 
-bench-quick: deps-bench kernel
+bench-quick: deps-bench kernel user
 	@$(PYTHON) scripts/bench.py run --quick --kernel $(KERNEL_IMG) --elf $(KERNEL_ELF) $(BENCH_ARGS)
 
 # BENCH=glob,... picks benchmarks, VARIANTS=a,b variants, BOOTS=N boots per variant.

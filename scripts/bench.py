@@ -3,14 +3,19 @@
 
     scripts/bench.py run [--quick] [--out DIR] [--variants A,B] [--bench FILTER] [--boots N]
                          [--timeout S] [--jobs N] [--kernel IMAGE] [--elf ELF] [--no-plots]
+                         [--user-dir DIR | --no-user]
     scripts/bench.py merge RUN_DIR      re-merge RUN_DIR/raw/*.json, rewrite CSV, report, plots
     scripts/bench.py list               print the matrix (bench/matrix.py)
 
-Each boot goes through scripts/qemu.sh with `--cmdline "bench=FILTER <variant options>"`; the
-kernel prints BENCH-JSON-BEGIN, Google Benchmark JSON, BENCH-JSON-END, and exits 33 (35 after
-`bench: error:` lines). Per boot, as soon as it ends:
+Each boot goes through scripts/qemu.sh with `--cmdline "bench=FILTER <variant options>"` and the
+user-space benchmark programs as modules (ubench and its partners, from $BUILD/user: `make user`).
+The kernel prints BENCH-JSON-BEGIN, Google Benchmark JSON, BENCH-JSON-END, then starts ubench,
+which prints its own block for the user-space benchmarks under the same filter; the kernel exits
+33 (35 after `bench: error:` lines, ubench's included). Per boot, as soon as it ends:
     logs/boot-<variant>-boot<k>.log     the serial log (and .stderr: what qemu.sh/QEMU said)
-    raw/<variant>-boot<k>.json          the kernel's JSON plus the host context below
+    raw/<variant>-boot<k>.json          the boot's blocks merged (scripts/bench_extract.py: the
+                                        kernel's context, ubench's nested under "ubench", every
+                                        entry tagged with its "harness") plus the host context
     raw/<variant>-boot<k>.partial.txt   whatever JSON text arrived, when it did not parse
 Then, over every boot whose JSON is complete (even a boot that later failed):
     merged.json    Google Benchmark JSON; benchmark names carry the variant as a prefix
@@ -25,7 +30,7 @@ failed (after writing everything else), 2 for bad usage or when nothing could be
 
 Timing mode: MODE=icount|cycles picks it; otherwise cycles where qemu.sh finds hardware KVM and
 icount elsewhere. The host context added to every file: mode, unit, accel, qemu_cpu,
-qemu_version, host_cpu, host_kernel, run_id, variant, boot, smp, kernel_size.
+qemu_version, host_cpu, host_kernel, run_id, variant, boot, smp, kernel_size, user_programs.
 """
 
 from __future__ import annotations
@@ -49,13 +54,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "bench"))
 import bench_report  # noqa: E402
+from bench_extract import BEGIN, END, Extracted, check_doc, extract  # noqa: E402,F401
 from bench_merge import iterations, load_raw_dir, merge  # noqa: E402,F401
 from kernel_size import kernel_size  # noqa: E402
 import bootlog  # noqa: E402
 import matrix  # noqa: E402
 
 QEMU_SH = ROOT / "scripts" / "qemu.sh"
-BEGIN, END = "BENCH-JSON-BEGIN", "BENCH-JSON-END"
 UNITS = {"icount": "instructions", "cycles": "cycles"}
 FULL_BOOTS, QUICK_BOOTS = 3, 1
 # Generous (a whole icount matrix boot takes seconds today), since CI machines are shared; a
@@ -66,110 +71,9 @@ DEFAULT_TIMEOUT_S = 300.0
 BENCH_FILTER = re.compile(r"^[A-Za-z0-9_.,:/+*?-]+$")
 EXIT_BENCH_ERRORS = 35
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-_BENCH_ERR = re.compile(r"^bench: error: ?(.*)$")
-# Pretty-printed JSON lines start with one of these; kernel messages that slipped into the block
-# (an interrupt handler printing) start with a word.
-_JSONISH = re.compile(r'^\s*([{}\[\]",\-0-9]|(true|false|null)\s*,?\s*$)')
-
 
 class BenchError(Exception):  # stops the whole run: bad usage, qemu.sh refusing the mode
     pass
-
-
-# ---------------------------------------------------------------------------------------------
-# Extraction
-
-
-@dataclass
-class Extracted:
-    doc: Optional[dict] = None
-    error: str = ""  # "" when doc is usable
-    text: str = ""  # the JSON text received (kept for inspection when it is broken)
-    warnings: list[str] = field(default_factory=list)
-    bench_errors: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.doc is not None and not self.error
-
-
-def _clean(line: str) -> str:
-    return _ANSI.sub("", line.replace("\x00", "")).rstrip("\r")
-
-
-def extract(log: str | bytes) -> Extracted:
-    """Pull the one BENCH-JSON block out of a serial log and check its shape."""
-    if isinstance(log, bytes):
-        log = log.decode("utf-8", errors="replace")
-    x = Extracted()
-    lines = [_clean(ln) for ln in log.split("\n")]
-    for ln in lines:
-        if m := _BENCH_ERR.match(ln.strip()):
-            x.bench_errors.append(m.group(1).strip() or "(no message)")
-    begins = [i for i, ln in enumerate(lines) if BEGIN in ln]
-    ends = [i for i, ln in enumerate(lines) if END in ln]
-    if not begins:
-        x.error = f"no {BEGIN} line in the serial log"
-        return x
-    if len(begins) > 1:
-        x.error = f"{len(begins)} {BEGIN} lines (one expected: did the kernel restart or print twice?)"
-        return x
-    b = begins[0]
-    after = [e for e in ends if e > b]
-    if not after:
-        body = lines[b + 1 :]
-        x.text = "\n".join(body)
-        last = next((ln for ln in reversed(body) if ln.strip()), "")
-        x.error = (f"truncated: {BEGIN} without {END} ({len(x.text)} bytes of JSON received"
-                   + (f", last line {last[:60]!r})" if last else ")"))
-        return x
-    e = after[0]
-    head = lines[b].split(BEGIN, 1)[1]
-    tail = lines[e].split(END, 1)[0] if e > b else ""
-    body = ([head] if head.strip() else []) + lines[b + 1 : e] + ([tail] if tail.strip() else [])
-    # libbench streams the document, so its error lines land inside it; they are counted above.
-    body = [ln for ln in body if not _BENCH_ERR.match(ln.strip())]
-    x.text = "\n".join(body)
-    try:
-        doc = json.loads(x.text)
-    except json.JSONDecodeError as err:
-        kept = [ln for ln in body if _JSONISH.match(ln) or not ln.strip()]
-        stray = [ln for ln in body if ln.strip() and not _JSONISH.match(ln)]
-        try:
-            doc = json.loads("\n".join(kept)) if stray else None
-        except json.JSONDecodeError:
-            doc = None
-        if doc is None:
-            bad = body[err.lineno - 1] if 0 < err.lineno <= len(body) else ""
-            x.error = f"invalid JSON: {err.msg} at line {err.lineno} of the block: {bad[:80]!r}"
-            return x
-        x.warnings.append(f"removed {len(stray)} non-JSON line(s) from inside the JSON block, "
-                          f"first: {stray[0][:80]!r}")
-    x.error = check_doc(doc)
-    x.doc = doc
-    return x
-
-
-def check_doc(doc) -> str:
-    """"" when doc has the Google Benchmark shape the rest of the tools rely on."""
-    if not isinstance(doc, dict):
-        return "JSON is not an object"
-    if not isinstance(doc.get("benchmarks"), list):
-        return 'JSON has no "benchmarks" array'
-    if not isinstance(doc.get("context", {}), dict):
-        return '"context" is not an object'
-    for i, b in enumerate(doc["benchmarks"]):
-        if not isinstance(b, dict) or not isinstance(b.get("name"), str):
-            return f"benchmark entry #{i} has no name"
-        if b.get("run_type", "iteration") != "iteration":
-            continue
-        if not all(isinstance(b.get(k), (int, float)) for k in ("real_time", "cpu_time")):
-            return f"benchmark {b['name']!r} has no numeric real_time/cpu_time"
-        s = b.get("samples")
-        if s is not None and not (isinstance(s, list) and all(isinstance(v, (int, float)) for v in s)):
-            return f"benchmark {b['name']!r} has a non-numeric samples array"
-    return ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -285,7 +189,7 @@ def run_one(job: dict, image: str, out: Path, host_ctx: dict, timeout_s: float) 
     name = f"{v.name}-boot{job['boot']}"
     cmdline = " ".join(x for x in (f"bench={job['filter']}", v.options) if x)
     env = {**v.env, "MODE": host_ctx["mode"], "SMP": str(v.smp_for(host_ctx["mode"]))}
-    case = run_tests.boot_cases.Case(name, cmdline, env, timeout_s=timeout_s)
+    case = run_tests.boot_cases.Case(name, cmdline, env, timeout_s=timeout_s, qemu_args=job["modules"])
     boot = run_tests.run_boot(case, image, out / "logs")
     o.log, o.wall_s = _rel(boot.log_path), boot.wall_total
     if boot.error:
@@ -380,6 +284,13 @@ def _on_sigterm(signum, frame):
     raise KeyboardInterrupt
 
 
+def user_programs(user_dir: Path) -> list[Path]:
+    """ubench and the partner programs it spawns (bench/user/partners/*.c), as services/user.mk
+    builds them."""
+    names = ["ubench"] + sorted(p.stem for p in (ROOT / "bench" / "user" / "partners").glob("*.c"))
+    return [user_dir / n for n in names]
+
+
 def cmd_run(a) -> int:
     try:
         variants = matrix.select([v for v in (a.variants or "").split(",") if v], quick=a.quick)
@@ -388,6 +299,15 @@ def cmd_run(a) -> int:
         return 2
     build = Path(os.environ.get("BUILD", "build"))
     build = build if build.is_absolute() else ROOT / build
+    modules: tuple = ()
+    if not a.no_user:
+        progs = user_programs(Path(a.user_dir) if a.user_dir else build / "user")
+        missing = [_rel(p) for p in progs if not p.is_file()]
+        if missing:
+            print(f"bench: user-space benchmark programs not built: {', '.join(missing)} (run: make "
+                  "user; or --no-user for the kernel's benchmarks alone)", file=sys.stderr)
+            return 2
+        modules = tuple(x for p in progs for x in ("--module", str(p.resolve())))
     image = Path(a.kernel) if a.kernel else build / "tachyon.bin"
     if not image.is_file():
         print(f"bench: kernel image {image} not found (run: make)", file=sys.stderr)
@@ -412,8 +332,10 @@ def cmd_run(a) -> int:
     host.update(run_id=run_id, qemu_version=bench_report.first_line([qemu, "--version"]),
                 host_cpu=bench_report.host_cpu(),
                 host_kernel=platform.release(), kernel_size=kernel_size(elf),
-                kernel_image=_rel(image))
-    jobs = [{"variant": v, "boot": k, "filter": a.bench} for v in variants for k in range(1, boots + 1)]
+                kernel_image=_rel(image),
+                user_programs=" ".join(Path(m).name for m in modules[1::2]) or "none (--no-user)")
+    jobs = [{"variant": v, "boot": k, "filter": a.bench, "modules": modules}
+            for v in variants for k in range(1, boots + 1)]
     jobs = [dict(j, index=i) for i, j in enumerate(jobs, 1)]
     njobs = a.jobs or (2 if host["mode"] == "icount" else 1)
     if host["mode"] == "cycles" and njobs > 1:
@@ -524,6 +446,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     r.add_argument("--kernel", help="kernel image (default $BUILD/tachyon.bin)")
     r.add_argument("--elf", help="kernel ELF for the image size (default next to the image)")
     r.add_argument("--no-plots", action="store_true", help="skip bench_plot.py")
+    r.add_argument("--user-dir", help="where ubench and its partners are (default $BUILD/user)")
+    r.add_argument("--no-user", action="store_true", help="boot without them: kernel benchmarks only")
     m = sub.add_parser("merge", help="re-merge a run directory's raw JSON and rewrite its outputs")
     m.add_argument("run_dir")
     m.add_argument("--no-plots", action="store_true")

@@ -439,6 +439,9 @@ def _context_lines(doc: dict) -> list[str]:
         ["TSC source and frequency", tsc], ["ticks_hz", _n(num(ctx.get("ticks_hz")))],
         ["timer overhead", f"{_n(num(ctx.get('timer_overhead_ticks')))} ticks" + (
             " (subtracted from every sample by libbench)" if ctx.get("library") == "tachyon-libbench" else "")],
+        *([[f"harness {h}", f"{ctx[h].get('space', '?')}, pid {ctx[h].get('pid', '?')}; timer overhead "
+            f"{_n(num(ctx[h].get('timer_overhead_ticks')))} ticks; clock {ctx[h].get('clock', '?')}"]
+           for h in ctx.get("harnesses", [])[1:] if isinstance(ctx.get(h), dict)]),
         ["commit", f"`{commit_of(ctx)}`"], ["date", ctx.get("date", "?")],
         ["run id", ctx.get("run_id", "?")],
         ["variants (boots with valid JSON)", ", ".join(f"{v} ({n})" for v, n in per_variant.items()) or "—"],
@@ -489,34 +492,8 @@ def report(doc: dict, variant: Optional[str] = None, plots_dir: Optional[Path] =
     out += [f"{counts['met']} met, {counts['missed']} missed, {counts['not yet measured']} not yet measured "
             f"of {len(rows)} rows.", ""]
 
-    out += ["## Peers (icount, instructions)", ""]
-    if mode != "icount":
-        out += [f"The peer figures are icount instruction counts; this run is in {mode} mode, so no "
-                "ratio is given.", ""]
-    prow = []
-    for p in T.PEERS:
-        names: list[str] = []
-        for v in [variant] if variant else list(dict.fromkeys(s.variant for s in series.values())):
-            vnames = {s.benchmark: s.target for s in series.values() if s.variant == v}
-            for tid in p.targets:
-                names = T.pick(tid, (), vnames)
-                if names:
-                    break
-            names = names or T.pick("", p.benchmarks, vnames)
-            if names:
-                s = series[f"{v}/{names[0]}" if v else names[0]]
-                break
-        ours = summarize(s, tpn).get("median") if names else None
-        sel4 = " / ".join(f"{lbl + ' ' if lbl else ''}{_n(x)}" for lbl, x in p.sel4) or "—"
-        linux = "; ".join(f"{lbl + ' ' if lbl else ''}{_n(x)}" for lbl, x in p.linux) or "—"
-        ratio = lambda vals: ("; ".join(f"{ours / x:.2f}x" for _, x in vals) if vals and ours and  # noqa: E731
-                              mode == "icount" else "—")
-        prow.append([p.what, sel4, linux, f"{_n(ours)} (`{s.key}`)" if ours is not None else "not yet measured",
-                     ratio(p.sel4), ratio(p.linux)])
-    out += _table(["what", "seL4", "Linux 6.1", "Tachyon", "Tachyon / seL4", "Tachyon / Linux"], prow) + [""]
-    out += ["seL4 counts a one-way IPC from a TSC read just before the sender's `syscall` to one just "
-            "after the kernel returns to the receiver, minus the timer overhead; Tachyon's comparable "
-            "figure must be counted the same way (TARGETS.md).", ""]
+    import bench_peers  # noqa: E402  (it imports this module)
+    out += bench_peers.section(series, variant, mode, tpn)
 
     out += ["## Spread across boots", ""]
     spread = []

@@ -4,6 +4,9 @@
 # boot module name SYS_SPAWN takes:
 #   services/<dir>/*.c  -> <dir>   (one program per service directory; libsys is the library)
 #   tests/user/<name>.c -> <name>  (one file per test program)
+#   bench/user/*.c      -> ubench  (user-space benchmarks, with libbench built for user space:
+#                                   every file registers into ubench's own lb_benchmarks section)
+#   bench/user/partners/<name>.c -> <name> (programs ubench spawns as its benchmark partners)
 # Each links crt0 + libsys + the kernel's freestanding fmt.c, string.c and err.c, built again with
 # user flags (the kernel's objects use -mcmodel=kernel and cannot be linked at 0x400000).
 #
@@ -18,7 +21,7 @@ USER_CC     ?= gcc
 # Unwind tables off so that user.ld has no .eh_frame to place.
 USER_CFLAGS := -std=gnu11 -ffreestanding -fno-pic -fno-pie -fno-stack-protector -fno-common \
                -fno-asynchronous-unwind-tables -fno-unwind-tables -O2 -g \
-               -Wall -Wextra -Werror -Ikernel -Iservices/libsys -MMD -MP
+               -Wall -Wextra -Werror -Ikernel -Ibench -Iservices/libsys -MMD -MP
 USER_LD_SCRIPT := services/libsys/user.ld
 # --orphan-handling=error: a section user.ld does not place would otherwise land in whatever
 # segment ld picks, possibly making one both writable and executable.
@@ -33,7 +36,10 @@ USER_LIB_OBJS := $(addprefix $(USER_OBJDIR)/,$(addsuffix .o,$(basename $(USER_LI
 USER_SERVICE_DIRS := $(filter-out libsys,$(notdir $(patsubst %/,%,$(dir $(wildcard services/*/*.c)))))
 USER_SERVICE_DIRS := $(sort $(USER_SERVICE_DIRS))
 USER_TEST_SRCS    := $(wildcard tests/user/*.c)
-USER_PROGRAMS     := $(USER_SERVICE_DIRS) $(notdir $(basename $(USER_TEST_SRCS)))
+USER_BENCH_SRCS   := $(wildcard bench/user/*.c) $(wildcard bench/libbench/*.c)
+USER_PARTNER_SRCS := $(wildcard bench/user/partners/*.c)
+USER_PROGRAMS     := $(USER_SERVICE_DIRS) $(notdir $(basename $(USER_TEST_SRCS))) ubench \
+                     $(notdir $(basename $(USER_PARTNER_SRCS)))
 USER_BINS         := $(addprefix $(BUILD)/user/,$(USER_PROGRAMS))
 USER_MODULE_ARGS   = $(foreach b,$(USER_BINS),--module $(b))
 
@@ -80,6 +86,15 @@ $(BUILD)/user/$(1): $(patsubst %.c,$(USER_OBJDIR)/%.o,$(wildcard services/$(1)/*
 endef
 $(foreach d,$(USER_SERVICE_DIRS),$(eval $(call USER_SERVICE_RULE,$(d))))
 
+$(BUILD)/user/ubench: $(patsubst %.c,$(USER_OBJDIR)/%.o,$(USER_BENCH_SRCS)) $(USER_LIB_OBJS) \
+                      $(USER_LD_SCRIPT)
+	$(USER_LINK)
+
+$(patsubst bench/user/partners/%.c,$(BUILD)/user/%,$(USER_PARTNER_SRCS)): \
+$(BUILD)/user/%: $(USER_OBJDIR)/bench/user/partners/%.o $(USER_LIB_OBJS) $(USER_LD_SCRIPT)
+	$(USER_LINK)
+
 USER_ALL_OBJS := $(USER_LIB_OBJS) $(patsubst %.c,$(USER_OBJDIR)/%.o,$(USER_TEST_SRCS) \
+                 $(USER_BENCH_SRCS) $(USER_PARTNER_SRCS) \
                  $(foreach d,$(USER_SERVICE_DIRS),$(wildcard services/$(d)/*.c)))
 -include $(USER_ALL_OBJS:.o=.d)

@@ -1,9 +1,8 @@
 #include "libbench/libbench.h"
 
-#include <stdarg.h>
-
 #include "lib/kstring.h"
 #include "libbench/json.h"
+#include "libbench/run.h"
 #include "libbench/stats.h"
 
 #define LB_DEFAULT_HZ 1000000000u /* icount mode: one tick per ns */
@@ -16,18 +15,6 @@ extern const struct lb_benchmark *const __stop_lb_benchmarks[] __attribute__((we
 static const char *const reserved_keys[] = {
     "library", "json_schema_version", "ticks_hz", "timer_overhead_ticks", "repetitions",
     "min_ticks", "warmup_iterations", "sample_capacity", "samples_json_max", "filter",
-};
-
-struct run {
-    const struct lb_env *env;
-    const struct lb_benchmark *const *list;
-    size_t n;
-    const char *filter; /* NULL when everything is selected */
-    int errors;
-    uint64_t hz, min_ticks, overhead;
-    unsigned reps;
-    struct lb_json j;
-    bool first_entry;
 };
 
 void lb_env_init(struct lb_env *env)
@@ -59,182 +46,6 @@ void lb_fail(struct lb_state *s, const char *msg)
     if (!s->failure)
         s->failure = msg ? msg : "lb_fail";
     s->remaining = 0;
-}
-
-/* ---- errors ---------------------------------------------------------------------------- */
-
-struct msg {
-    char buf[LB_ERROR_MAX];
-    size_t len;
-    bool cut;
-};
-
-static void msg_vadd(struct msg *m, const char *fmt, va_list ap)
-{
-    size_t room = sizeof(m->buf) - m->len;
-    int n = fmt_vsnprintf(m->buf + m->len, room, fmt, ap);
-    if (n < 0 || (size_t)n >= room) {
-        m->cut = true;
-        m->len = sizeof(m->buf) - 1;
-    } else {
-        m->len += (size_t)n;
-    }
-}
-
-static void msg_add(struct msg *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void msg_add(struct msg *m, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    msg_vadd(m, fmt, ap);
-    va_end(ap);
-}
-
-static void msg_send(struct run *r, struct msg *m)
-{
-    if (m->cut)
-        memcpy(m->buf + sizeof(m->buf) - 4, "...", 4);
-    r->errors++;
-    if (r->env->error)
-        r->env->error(r->env->error_ctx, m->buf);
-}
-
-static void report(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void report(struct run *r, const char *fmt, ...)
-{
-    struct msg m = {.len = 0};
-    va_list ap;
-    va_start(ap, fmt);
-    msg_vadd(&m, fmt, ap);
-    va_end(ap);
-    msg_send(r, &m);
-}
-
-/* ---- selection ------------------------------------------------------------------------- */
-
-/* Iterative wildcard match with single-star backtracking: linear stack, worst case O(p * s). */
-static bool glob_match(const char *p, size_t plen, const char *s)
-{
-    size_t pi = 0, si = 0, star = (size_t)-1, mark = 0;
-    while (s[si]) {
-        if (pi < plen && p[pi] == '*') {
-            star = pi++;
-            mark = si;
-        } else if (pi < plen && (p[pi] == '?' || p[pi] == s[si])) {
-            pi++;
-            si++;
-        } else if (star != (size_t)-1) {
-            pi = star + 1;
-            si = ++mark;
-        } else {
-            return false;
-        }
-    }
-    while (pi < plen && p[pi] == '*')
-        pi++;
-    return pi == plen;
-}
-
-static bool elem_matches(const char *p, size_t plen, const char *name)
-{
-    return (plen == 3 && memcmp(p, "all", 3) == 0) || glob_match(p, plen, name);
-}
-
-/* Splits the next non-empty comma-separated element off *f; false at the end. */
-static bool next_elem(const char **f, const char **p, size_t *len)
-{
-    while (**f == ',')
-        (*f)++;
-    if (!**f)
-        return false;
-    *p = *f;
-    while (**f && **f != ',')
-        (*f)++;
-    *len = (size_t)(*f - *p);
-    return true;
-}
-
-static bool usable(const struct lb_benchmark *b)
-{
-    return b && b->name && b->fn;
-}
-
-/* Benchmarks run and are listed in name order (equal names in table order): section order is
- * whatever the compiler and linker made of it (GCC emits a file's registrations in reverse). */
-static bool ordered_after(const struct run *r, size_t a, size_t b)
-{
-    int c = strcmp(r->list[a]->name, r->list[b]->name);
-    return c > 0 || (c == 0 && a > b);
-}
-
-/* The usable benchmark following prev (r->n: start) in that order, or r->n past the last one.
- * Quadratic, but without memory to sort into and with at most a few hundred benchmarks. */
-static size_t next_in_order(const struct run *r, size_t prev)
-{
-    size_t best = r->n;
-    for (size_t i = 0; i < r->n; i++) {
-        if (!usable(r->list[i]) || (prev != r->n && !ordered_after(r, i, prev)))
-            continue;
-        if (best == r->n || ordered_after(r, best, i))
-            best = i;
-    }
-    return best;
-}
-
-static bool selected(const struct run *r, const struct lb_benchmark *b)
-{
-    const char *f = r->filter, *p;
-    size_t len;
-    if (!f)
-        return true;
-    while (next_elem(&f, &p, &len)) {
-        if (elem_matches(p, len, b->name))
-            return true;
-    }
-    return false;
-}
-
-static void check_registry(struct run *r)
-{
-    for (size_t i = 0; i < r->n; i++) {
-        if (!usable(r->list[i])) {
-            report(r, "bench: registration #%zu has no name or no function", i);
-            continue;
-        }
-        for (size_t k = 0; k < i; k++) {
-            if (usable(r->list[k]) && strcmp(r->list[k]->name, r->list[i]->name) == 0) {
-                report(r, "bench: duplicate benchmark name '%s'", r->list[i]->name);
-                break;
-            }
-        }
-    }
-}
-
-static void check_filter(struct run *r)
-{
-    const char *f = r->filter, *p;
-    size_t len;
-    if (!f)
-        return;
-    while (next_elem(&f, &p, &len)) {
-        bool found = false, glob = false;
-        for (size_t i = 0; i < r->n && !found; i++)
-            found = usable(r->list[i]) && elem_matches(p, len, r->list[i]->name);
-        if (found)
-            continue;
-        for (size_t i = 0; i < len; i++)
-            glob |= p[i] == '*' || p[i] == '?';
-        struct msg m = {.len = 0};
-        msg_add(&m, "bench: %s '%.*s' (known:", glob ? "no benchmark matches" : "unknown benchmark",
-                (int)len, p);
-        const char *sep = " ";
-        for (size_t i = next_in_order(r, r->n); i < r->n; i = next_in_order(r, i)) {
-            msg_add(&m, "%s%s", sep, r->list[i]->name);
-            sep = ", ";
-        }
-        msg_add(&m, "%s)", sep[0] == ' ' ? " none" : "");
-        msg_send(r, &m);
-    }
 }
 
 /* ---- measuring ------------------------------------------------------------------------- */
@@ -439,7 +250,7 @@ static void write_context(struct run *r)
         for (size_t k = 0; k < i && !clash; k++)
             clash = env->context[k].key && strcmp(key, env->context[k].key) == 0;
         if (clash) {
-            report(r, "bench: context key '%s' is missing, repeated or the library's own",
+            lb__report(r, "bench: context key '%s' is missing, repeated or the library's own",
                    key ? key : "(null)");
             continue;
         }
@@ -492,14 +303,14 @@ static void run_one(struct run *r, const struct lb_benchmark *b, uint64_t family
     }
 
     if (s.failure)
-        report(r, "bench: '%s' failed: %s", b->name, s.failure);
+        lb__report(r, "bench: '%s' failed: %s", b->name, s.failure);
     else if (s.nsamples == 0)
-        report(r, "bench: '%s' recorded no samples (lb_stop never called)", b->name);
+        lb__report(r, "bench: '%s' recorded no samples (lb_stop never called)", b->name);
     if (s.dropped)
-        report(r, "bench: '%s' recorded more samples than iterations (%llu dropped)", b->name,
+        lb__report(r, "bench: '%s' recorded more samples than iterations (%llu dropped)", b->name,
                (unsigned long long)s.dropped);
     if (s.bad_batch)
-        report(r, "bench: '%s' changed its batch size (now %llu)", b->name,
+        lb__report(r, "bench: '%s' changed its batch size (now %llu)", b->name,
                (unsigned long long)s.batch);
     if (done == r->reps && done >= 2) {
         struct lb_stats st;
@@ -514,15 +325,15 @@ static bool env_valid(struct run *r)
 {
     const struct lb_env *env = r->env;
     if (!env->out)
-        report(r, "bench: no output sink");
+        lb__report(r, "bench: no output sink");
     if (!env->samples || env->capacity == 0)
-        report(r, "bench: no sample buffer");
+        lb__report(r, "bench: no sample buffer");
     if (env->repetitions > LB_MAX_REPETITIONS)
-        report(r, "bench: %u repetitions, at most %u supported", env->repetitions,
+        lb__report(r, "bench: %u repetitions, at most %u supported", env->repetitions,
                LB_MAX_REPETITIONS);
 #if !defined(__x86_64__) && !defined(__i386__)
     if (!env->clock)
-        report(r, "bench: no clock (the built-in one is x86 only)");
+        lb__report(r, "bench: no clock (the built-in one is x86 only)");
 #endif
     return r->errors == 0;
 }
@@ -543,13 +354,13 @@ int lb_run_list(const struct lb_env *env, const char *filter,
     r.min_ticks = env->min_ticks ? env->min_ticks : r.hz / 100;
     r.reps = env->repetitions ? env->repetitions : LB_DEFAULT_REPETITIONS;
 
-    check_registry(&r);
-    check_filter(&r);
+    lb__check_registry(&r);
+    lb__check_filter(&r);
     r.overhead = measure_overhead(env);
     write_context(&r);
     uint64_t family = 0;
-    for (size_t i = next_in_order(&r, n); i < n; i = next_in_order(&r, i)) {
-        if (selected(&r, list[i]))
+    for (size_t i = lb__next_in_order(&r, n); i < n; i = lb__next_in_order(&r, i)) {
+        if (lb__selected(&r, list[i]))
             run_one(&r, list[i], family++);
     }
     lb_json_raw(&r.j, r.first_entry ? "]\n}\n" : "\n  ]\n}\n");

@@ -72,7 +72,7 @@
 #define LB_MAX_REPETITIONS     64   /* per-repetition results live on the stack */
 #define LB_OVERHEAD_PAIRS      1000 /* or the sample capacity, if smaller */
 #define LB_SAMPLES_JSON_MAX    2000 /* keeps one repetition's entry under ~20 KB */
-#define LB_ERROR_MAX           256  /* longer error messages are cut, ending in "..." */
+#define LB_ERROR_MAX           1024 /* longer error messages are cut, ending in "..." */
 
 struct lb_state;
 
@@ -122,6 +122,14 @@ struct lb_env {
     void *error_ctx;
     const struct lb_kv *context; /* copied into the JSON context as strings */
     size_t ncontext;
+    /* When one filter drives several harnesses (the kernel's benchmarks, then ubench's in user
+     * space), each knows only its own names. names_elsewhere is a comma list of the names the
+     * others registered: a filter element matching one of them is not unknown here, the
+     * "known:" list of an unknown-name error is the sorted union, and a local name that is also
+     * in it is a duplicate. defer_unknown leaves unknown-name errors to the harness that runs
+     * last (the one that is given every other name). */
+    const char *names_elsewhere;
+    bool defer_unknown;
 };
 
 /* Zeroes env and sets repetitions and warmup_iterations to their defaults. */
@@ -129,8 +137,9 @@ void lb_env_init(struct lb_env *env);
 
 /* Runs the registered benchmarks that filter selects and writes one JSON document. filter is
  * "all" (also NULL or ""), or a comma list of names and glob patterns (`*`: any run of
- * characters, `/` included; `?`: one character). Every list element that matches no benchmark is
- * an error ("bench: unknown benchmark 'foo' (known: a, b)"); the rest still run. Other errors: an
+ * characters, `/` included; `?`: one character). Every list element that matches no benchmark,
+ * here or in env->names_elsewhere, is an error ("bench: unknown benchmark 'foo' (known: a, b)")
+ * unless env->defer_unknown; the rest still run. Other errors: an
  * invalid env (nothing runs, no JSON), duplicate names, a context key that the library writes
  * itself (the pair is skipped), a benchmark that calls lb_fail, records no sample, changes its
  * batch size or records more samples than iterations. Returns the number of errors. */

@@ -26,6 +26,7 @@ enum sys_number {
     SYS_MEM_PROTECT = 16,  /* (void *addr, size_t len, unsigned prot) -> 0 */
     SYS_SLEEP = 17,        /* (uint64_t ticks) -> 0; one tick = 1 ms */
     SYS_GETTID = 18,       /* () -> tid */
+    SYS_PIN = 19,          /* (int on) -> the CPU index; pins the caller to its CPU, or unpins */
     SYS_COUNT
 };
 

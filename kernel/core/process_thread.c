@@ -33,6 +33,10 @@ long process_add_thread(struct process *p, uint64_t rip, uint64_t rsp, uint64_t 
         spin_unlock_irqrestore(&process_lock, flags);
         return ERR_NOMEM;
     }
+    /* A user thread that pinned itself passes that on to what it creates (the new thread
+     * starts on the creator's CPU, process_spawn's included). */
+    struct thread *creator = thread_current();
+    t->se.pinned = creator->proc && creator->se.pinned;
     t->proc = p;
     t->user_rip = rip;
     t->user_rsp = rsp;

@@ -178,6 +178,13 @@ static long sys_mem_protect(struct syscall_frame *f)
     return mem_sys_protect(&self()->vs, f->rdi, f->rsi, f->rdx);
 }
 
+static long sys_pin(struct syscall_frame *f)
+{
+    if (f->rdi > 1)
+        return ERR_INVAL;
+    return thread_pin(thread_current(), f->rdi == 1);
+}
+
 static long (*const syscall_table[SYS_COUNT])(struct syscall_frame *f) = {
     [SYS_NULL] = sys_null,
     [SYS_EXIT] = sys_exit,
@@ -198,6 +205,7 @@ static long (*const syscall_table[SYS_COUNT])(struct syscall_frame *f) = {
     [SYS_MEM_PROTECT] = sys_mem_protect,
     [SYS_SLEEP] = sys_sleep,
     [SYS_GETTID] = sys_gettid,
+    [SYS_PIN] = sys_pin,
 };
 
 long syscall_dispatch(struct syscall_frame *f)

@@ -90,6 +90,8 @@ void waitq_wait(struct waitq *wq, struct spinlock *lock);
 /* Wakes every thread on wq; the caller holds the lock that protects it. */
 void waitq_wake_all(struct waitq *wq);
 
+/* Keeps the running t on its CPU (on) or lets it move again; returns the CPU's index. */
+unsigned thread_pin(struct thread *t, bool on);
 /* Changes t's priority, requeueing it if it is queued; may preempt. */
 void thread_set_prio(struct thread *t, unsigned prio);
 /* Marks t with a THREAD_PENDING_* request and gets it to act on it soon: a blocked, sleeping

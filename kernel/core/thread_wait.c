@@ -207,3 +207,14 @@ void sched_tick(void)
     if (resched)
         schedule(false);
 }
+
+unsigned thread_pin(struct thread *t, bool on)
+{
+    uint64_t flags = irq_save();
+    struct percpu *cpu = lock_thread_cpu(t);
+    t->se.pinned = on;
+    unsigned index = cpu->index;
+    spin_unlock(&cpu->rq_lock);
+    irq_restore(flags);
+    return index;
+}

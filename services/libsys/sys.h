@@ -195,6 +195,14 @@ static inline long sys_mem_protect(void *addr, size_t len, unsigned prot)
     return sys_call3(SYS_MEM_PROTECT, (long)addr, (long)len, prot);
 }
 
+/* on = 1: the calling thread stays on the CPU it runs on, and so do the threads and processes
+ * it creates from then on (inherited, as CPU affinity is on Linux); on = 0 lets it move again.
+ * Returns the CPU's index. */
+static inline long sys_pin(int on)
+{
+    return sys_call1(SYS_PIN, on);
+}
+
 /* One tick = 1 ms. */
 static inline long sys_sleep(uint64_t ticks)
 {

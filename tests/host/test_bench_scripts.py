@@ -163,9 +163,9 @@ class Extraction(unittest.TestCase):
         x = bench.extract("\x00\x00noise\n" + serial_log(kernel_doc(), post="garbage } { [\n"))
         self.assertTrue(x.ok, x.error)
 
-    def test_two_blocks(self):
+    def test_restart_refused(self):
         log = serial_log(kernel_doc())
-        self.assertIn("2 BENCH-JSON-BEGIN", bench.extract(log + log).error)
+        self.assertIn("the kernel restarted: 2 'tachyon: ready' lines", bench.extract(log + log).error)
 
     def test_wrong_shape(self):
         x = bench.extract(serial_log({"context": {}, "benchmarks": [{"name": "x"}]}))
@@ -443,6 +443,7 @@ class Pipeline(unittest.TestCase):
 import os, sys, time
 if sys.argv[1:] == ["--version"]:
     print("QEMU emulator version 7.2.99 (fake)"); sys.exit(0)
+open(os.environ["FAKE_ARGV"], "a").write(" ".join(sys.argv[1:]) + "\\n")
 plan = os.environ["FAKE_PLAN"].split(",")
 counter = os.environ["FAKE_COUNTER"]
 n = int(open(counter).read()) if os.path.exists(counter) else 0
@@ -464,13 +465,23 @@ sys.stdout.write(log[:200]); sys.stdout.flush(); time.sleep(60)
             fake.chmod(0o755)
             (d / "log.txt").write_text(serial_log(kernel_doc()))
             (d / "kernel.bin").write_bytes(b"\0" * 64)
+            (d / "user").mkdir()
             env = dict(os.environ, QEMU=str(fake), MODE="icount", FAKE_PLAN="good,truncated,hang,good",
-                       FAKE_COUNTER=str(d / "n"), FAKE_LOG=str(d / "log.txt"))
+                       FAKE_COUNTER=str(d / "n"), FAKE_LOG=str(d / "log.txt"), FAKE_ARGV=str(d / "argv"))
             env.pop("ACCEL", None)
             out = d / "run"
-            r = run_py("bench.py", "run", "--out", out, "--variants", "rr", "--boots", 4, "--timeout", 3, "--jobs", 1,
-                       "--kernel", d / "kernel.bin", env=env)
+            args = ("run", "--out", out, "--variants", "rr", "--boots", 4, "--timeout", 3, "--jobs", 1,
+                    "--kernel", d / "kernel.bin", "--user-dir", d / "user")
+            r = run_py("bench.py", *args, env=env)
+            self.assertEqual(r.returncode, 2, r.stdout)
+            self.assertIn("user-space benchmark programs not built", r.stdout)
+            for prog in ("ubench", "yielder", "nop"):
+                (d / "user" / prog).write_bytes(b"\x7fELF")
+            r = run_py("bench.py", *args, env=env)
             self.assertEqual(r.returncode, 1, r.stdout)
+            initrd = re.findall(r"-initrd (\S+)", (d / "argv").read_text())
+            self.assertEqual(len(initrd), 4)
+            self.assertEqual([Path(m).name for m in initrd[0].split(",")], ["ubench", "nop", "yielder"])
             self.assertRegex(r.stdout, r"\[1/4\] variant=rr boot=1 \.\.\. ok 3 benchmarks, [\d.]+ s")
             self.assertRegex(r.stdout, r"\[2/4\] variant=rr boot=2 \.\.\. FAILED: JSON: truncated")
             self.assertRegex(r.stdout, r"\[3/4\] variant=rr boot=3 \.\.\. FAILED: hang")

@@ -1,6 +1,7 @@
-/* Host tests for bench/libbench: benchmark selection (filters, name order, duplicates), error
- * reporting (unknown names, failing benchmarks, an invalid environment) and registration through
- * the lb_benchmarks section. Fixtures are in libbench_fake.h. */
+/* Host tests for bench/libbench: benchmark selection (filters, name order, duplicates), names
+ * known to another harness (names_elsewhere, defer_unknown), error reporting (unknown names,
+ * failing benchmarks, an invalid environment) and registration through the lb_benchmarks
+ * section. Fixtures are in libbench_fake.h. */
 #include "libbench_fake.h"
 
 /* ---- tests ----------------------------------------------------------------------------- */
@@ -70,18 +71,68 @@ TEST(filter_unknown_reported_rest_run)
     CHECK(json_valid(out));
 }
 
+/* One filter over two harnesses: names registered elsewhere are known, not run. */
+TEST(names_elsewhere_are_known)
+{
+    setup(64);
+    env.names_elsewhere = "yield/same_as,,syscall/null,alpha/0";
+    CHECK_EQ(run_greek("syscall/null"), 0);
+    CHECK(!runs[0] && !runs[1] && !runs[2] && !runs[3]);
+    CHECK(json_valid(out));
+    CHECK_EQ(count(out, "\"run_type\""), 0);
+
+    setup(64);
+    env.names_elsewhere = "yield/same_as,syscall/null";
+    CHECK_EQ(run_greek("beta,yield/*,s?scall/null"), 0);
+    CHECK(!runs[0] && !runs[1] && runs[2] && !runs[3]);
+
+    setup(64);
+    env.names_elsewhere = "yield/same_as,,syscall/null,alpha/0";
+    CHECK_EQ(run_greek("nosuch,zz*,beta"), 2);
+    CHECK(runs[2] > 0);
+    CHECK_STR(errs, "bench: unknown benchmark 'nosuch' (known: alpha/0, alpha/1, alpha/2, beta, "
+                    "gamma/x, syscall/null, yield/same_as)\n"
+                    "bench: no benchmark matches 'zz*' (known: alpha/0, alpha/1, alpha/2, beta, "
+                    "gamma/x, syscall/null, yield/same_as)\n");
+
+    setup(64);
+    env.names_elsewhere = "a";
+    CHECK_EQ(lb_run_list(&env, "x", NULL, 0), 1);
+    CHECK_STR(errs, "bench: unknown benchmark 'x' (known: a)\n");
+}
+
+TEST(defer_unknown_leaves_errors_to_the_last_harness)
+{
+    setup(64);
+    env.defer_unknown = true;
+    CHECK_EQ(run_greek("nosuch,beta,zz*"), 0);
+    CHECK_EQ(nerrs, 0);
+    CHECK(runs[2] > 0 && !runs[0]);
+    CHECK(json_valid(out));
+}
+
+TEST(name_registered_on_both_sides_is_a_duplicate)
+{
+    setup(64);
+    env.names_elsewhere = "zeta,beta";
+    CHECK_EQ(run_greek("x"), 2);
+    CHECK_STR(errs, "bench: duplicate benchmark name 'beta' (also registered elsewhere)\n"
+                    "bench: unknown benchmark 'x' (known: alpha/1, alpha/2, beta, gamma/x, zeta)\n");
+}
+
 TEST(error_message_cut_at_limit)
 {
-    static char names[40][24];
-    static struct lb_benchmark many[40];
-    const struct lb_benchmark *list[40];
-    for (int i = 0; i < 40; i++) {
+    enum { N = 100 }; /* "benchmark_NN, " times N is past LB_ERROR_MAX */
+    static char names[N][24];
+    static struct lb_benchmark many[N];
+    const struct lb_benchmark *list[N];
+    for (int i = 0; i < N; i++) {
         snprintf(names[i], sizeof(names[i]), "benchmark_%02u", (unsigned)i % 100);
         many[i] = (struct lb_benchmark){.name = names[i], .fn = bm_tag};
         list[i] = &many[i];
     }
     setup(64);
-    CHECK_EQ(lb_run_list(&env, "benchmark_00,bogus", list, 40), 1);
+    CHECK_EQ(lb_run_list(&env, "benchmark_00,bogus", list, N), 1);
     CHECK_EQ(strlen(errs), LB_ERROR_MAX); /* LB_ERROR_MAX - 1 characters and the newline */
     CHECK(strncmp(errs, "bench: unknown benchmark 'bogus' (known: benchmark_00, ", 55) == 0);
     CHECK(strcmp(errs + LB_ERROR_MAX - 4, "...\n") == 0);
