@@ -17,7 +17,8 @@ PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo pyth
 # Kernel-independent C: built into the kernel and, with sanitizers, into the host unit tests.
 PURE_SRCS := kernel/lib/err.c kernel/lib/fmt.c kernel/core/cmdline.c kernel/core/elf.c \
              kernel/arch/x86_64/acpi.c \
-             kernel/mm/buddy.c kernel/mm/slab.c $(wildcard bench/libbench/*.c) \
+             kernel/mm/buddy.c kernel/mm/slab.c kernel/cap/captable.c \
+             $(wildcard bench/libbench/*.c) \
              $(wildcard sched/*.c)
 
 HOST_CC     ?= cc
@@ -40,8 +41,8 @@ KLDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx
             -T kernel/arch/x86_64/linker.ld
 
 KERNEL_SRCS := $(wildcard kernel/arch/x86_64/*.c kernel/core/*.c kernel/mm/*.c kernel/lib/*.c \
-                          kernel/trace/*.c sched/*.c bench/libbench/*.c bench/kernel/*.c \
-                          tests/kernel/*.c)
+                          kernel/cap/*.c kernel/trace/*.c sched/*.c bench/libbench/*.c \
+                          bench/kernel/*.c tests/kernel/*.c)
 KERNEL_ASM  := $(wildcard kernel/arch/x86_64/*.S)
 KERNEL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(KERNEL_SRCS)) $(patsubst %.S,$(BUILD)/%.o,$(KERNEL_ASM))
 KERNEL_ELF  := $(BUILD)/kernel.elf

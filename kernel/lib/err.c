@@ -7,6 +7,7 @@ const char *err_name(int err)
     case ERR_PERM: return "ERR_PERM";
     case ERR_NOENT: return "ERR_NOENT";
     case ERR_INTR: return "ERR_INTR";
+    case ERR_BADF: return "ERR_BADF";
     case ERR_NOMEM: return "ERR_NOMEM";
     case ERR_FAULT: return "ERR_FAULT";
     case ERR_BUSY: return "ERR_BUSY";
@@ -14,7 +15,9 @@ const char *err_name(int err)
     case ERR_INVAL: return "ERR_INVAL";
     case ERR_NOSPC: return "ERR_NOSPC";
     case ERR_RANGE: return "ERR_RANGE";
+    case ERR_TYPE: return "ERR_TYPE";
     case ERR_ALREADY: return "ERR_ALREADY";
+    case ERR_STALE: return "ERR_STALE";
     default: return "ERR_UNKNOWN";
     }
 }

@@ -5,6 +5,7 @@
 #define ERR_PERM      (-1)   /* operation not permitted (missing right) */
 #define ERR_NOENT     (-2)   /* no such object / name */
 #define ERR_INTR      (-4)   /* the waiting thread was killed */
+#define ERR_BADF      (-9)   /* not a capability handle: zero generation, index out of range */
 #define ERR_NOMEM     (-12)  /* out of memory or quota */
 #define ERR_FAULT     (-14)  /* bad address */
 #define ERR_BUSY      (-16)  /* object still in use */
@@ -12,6 +13,8 @@
 #define ERR_INVAL     (-22)  /* invalid argument */
 #define ERR_NOSPC     (-28)  /* table or buffer full */
 #define ERR_RANGE     (-34)  /* value out of range */
+#define ERR_TYPE      (-91)  /* capability to the wrong kind of object (Linux's EPROTOTYPE) */
 #define ERR_ALREADY   (-114) /* already done: double free, double unmap */
+#define ERR_STALE     (-116) /* capability deleted or revoked since the handle was issued */
 
 const char *err_name(int err);
