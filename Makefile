@@ -14,17 +14,20 @@ export ACCEL MODE SMP MEM BUILD
 # python3 earlier on PATH (pyenv, venv) would not see them.
 PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 
-# Kernel-independent C: built into the kernel and, with sanitizers, into the host unit tests.
+# Kernel-independent C: built into the kernel or into user programs and, with sanitizers, into
+# the host unit tests.
 PURE_SRCS := kernel/lib/err.c kernel/lib/fmt.c kernel/core/cmdline.c kernel/core/elf.c \
              kernel/arch/x86_64/acpi.c \
              kernel/mm/buddy.c kernel/mm/slab.c kernel/cap/captable.c \
              $(wildcard bench/libbench/*.c) \
-             $(wildcard sched/*.c)
+             $(wildcard sched/*.c) ipc/spsc_ring.c
 
 HOST_CC     ?= cc
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fno-omit-frame-pointer \
                -fsanitize=address,undefined -fno-sanitize-recover=all \
                -I. -Ikernel -Ibench -Itests/host
+# The ring tests run real threads.
+HOST_LDLIBS := -pthread
 HOST_TESTS  := $(patsubst tests/host/%.c,$(BUILD)/host/%,$(wildcard tests/host/test_*.c))
 
 # Freestanding kernel: no red zone (interrupts push onto the stack), no SSE (no FPU state is
@@ -94,10 +97,10 @@ $(BUILD)/%.o: %.S
 host-tests: $(HOST_TESTS)
 
 $(BUILD)/host/test_%: tests/host/test_%.c tests/host/check.c $(wildcard tests/host/*.h) $(PURE_SRCS) \
-                      $(wildcard kernel/*/*.h)
+                      $(wildcard kernel/*/*.h) $(wildcard ipc/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
-	@$(HOST_CC) $(HOST_CFLAGS) -o $@ $< tests/host/check.c $(PURE_SRCS)
+	@$(HOST_CC) $(HOST_CFLAGS) -o $@ $< tests/host/check.c $(PURE_SRCS) $(HOST_LDLIBS)
 
 # Installs missing Debian packages (or prints the apt-get line when not root).
 deps:

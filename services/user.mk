@@ -11,7 +11,8 @@
 # user flags (the kernel's objects use -mcmodel=kernel and cannot be linked at 0x400000).
 #
 # Defines: USER_PROGRAMS (names), USER_BINS (paths), USER_MODULE_ARGS (--module flags for
-# scripts/qemu.sh), and the targets `user` (build them all) and `user-check` (readelf: no RWX).
+# scripts/qemu.sh), and the targets `user` (build them all, and compile USER_ONLY_SRCS) and
+# `user-check` (readelf: no RWX).
 
 BUILD ?= build
 
@@ -21,7 +22,7 @@ USER_CC     ?= gcc
 # Unwind tables off so that user.ld has no .eh_frame to place.
 USER_CFLAGS := -std=gnu11 -ffreestanding -fno-pic -fno-pie -fno-stack-protector -fno-common \
                -fno-asynchronous-unwind-tables -fno-unwind-tables -O2 -g \
-               -Wall -Wextra -Werror -Ikernel -Ibench -Iservices/libsys -MMD -MP
+               -Wall -Wextra -Werror -I. -Ikernel -Ibench -Iservices/libsys -MMD -MP
 USER_LD_SCRIPT := services/libsys/user.ld
 # --orphan-handling=error: a section user.ld does not place would otherwise land in whatever
 # segment ld picks, possibly making one both writable and executable.
@@ -32,6 +33,10 @@ USER_OBJDIR   := $(BUILD)/user/obj
 USER_LIB_SRCS := services/libsys/crt0.S services/libsys/libsys.c kernel/lib/fmt.c \
                  kernel/lib/string.c kernel/lib/err.c
 USER_LIB_OBJS := $(addprefix $(USER_OBJDIR)/,$(addsuffix .o,$(basename $(USER_LIB_SRCS))))
+# User-space code no program links yet (the ring transport will), compiled with the user flags so
+# that it keeps building freestanding until then.
+USER_ONLY_SRCS := ipc/spsc_ring.c
+USER_ONLY_OBJS := $(patsubst %.c,$(USER_OBJDIR)/%.o,$(USER_ONLY_SRCS))
 
 USER_SERVICE_DIRS := $(filter-out libsys,$(notdir $(patsubst %/,%,$(dir $(wildcard services/*/*.c)))))
 USER_SERVICE_DIRS := $(sort $(USER_SERVICE_DIRS))
@@ -49,7 +54,7 @@ $(error user.mk: two user programs share a name: $(USER_PROGRAMS))
 endif
 
 .PHONY: user user-check
-user: $(USER_BINS)
+user: $(USER_BINS) $(USER_ONLY_OBJS)
 
 user-check: $(USER_BINS)
 	@for f in $(USER_BINS); do \
@@ -94,7 +99,8 @@ $(patsubst bench/user/partners/%.c,$(BUILD)/user/%,$(USER_PARTNER_SRCS)): \
 $(BUILD)/user/%: $(USER_OBJDIR)/bench/user/partners/%.o $(USER_LIB_OBJS) $(USER_LD_SCRIPT)
 	$(USER_LINK)
 
-USER_ALL_OBJS := $(USER_LIB_OBJS) $(patsubst %.c,$(USER_OBJDIR)/%.o,$(USER_TEST_SRCS) \
+USER_ALL_OBJS := $(USER_LIB_OBJS) $(USER_ONLY_OBJS) \
+                 $(patsubst %.c,$(USER_OBJDIR)/%.o,$(USER_TEST_SRCS) \
                  $(USER_BENCH_SRCS) $(USER_PARTNER_SRCS) \
                  $(foreach d,$(USER_SERVICE_DIRS),$(wildcard services/$(d)/*.c)))
 -include $(USER_ALL_OBJS:.o=.d)
