@@ -68,6 +68,12 @@ SELFTEST(process, memory_map_protect_unmap)
     expect_program("bad_protect_write", USER_KILLED_BASE + 14);
 }
 
+/* On several CPUs the reader thread runs beside the unmapping one: only a shootdown stops it. */
+SELFTEST(process, unmap_reaches_every_thread_tlb)
+{
+    expect_program("shootdown", USER_KILLED_BASE + 14);
+}
+
 SELFTEST(process, threads_share_memory_join_suspend_resume)
 {
     expect_program("threads", 0);
