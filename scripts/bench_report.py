@@ -318,6 +318,9 @@ def evaluate(t: T.Target, doc: dict, series: dict[str, Series], variant: Optiona
     ctx = doc.get("context", {})
     mode, unit, tpn = ctx.get("mode"), unit_of(ctx), ticks_per_ns(ctx)
     icount = mode == "icount"
+    measured_by_benchmark = any(ids.get(t.id) for ids in target_index(series).values())
+    if t.tested_by and (t.metric == "behaviour" or not measured_by_benchmark):
+        return Verdict("tested", notes=[f"checked by make test: {t.tested_by}"])
     if t.metric == "behaviour":
         return Verdict("not yet measured", notes=[f"behaviour, not a benchmark: {t.missing}"])
     if t.metric == "kernel_size":
@@ -488,9 +491,10 @@ def report(doc: dict, variant: Optional[str] = None, plots_dir: Optional[Path] =
         rows.append([t.id, t.what, t.target, v.benchmark, v.median, v.p99, verdict, "; ".join(v.notes)])
     out += _table(["ID", "what", "target", "benchmark", f"median ({unit})", f"p99 ({unit})", "verdict",
                    "notes"], rows) + [""]
-    counts = {w: sum(1 for r in rows if r[6].strip("*") == w) for w in ("met", "missed", "not yet measured")}
-    out += [f"{counts['met']} met, {counts['missed']} missed, {counts['not yet measured']} not yet measured "
-            f"of {len(rows)} rows.", ""]
+    kinds = ("met", "missed", "tested", "not yet measured")
+    counts = {w: sum(1 for r in rows if r[6].strip("*") == w) for w in kinds}
+    out += [f"{counts['met']} met, {counts['missed']} missed, {counts['tested']} tested by make test, "
+            f"{counts['not yet measured']} not yet measured of {len(rows)} rows.", ""]
 
     import bench_peers  # noqa: E402  (it imports this module)
     out += bench_peers.section(series, variant, mode, tpn)

@@ -319,7 +319,9 @@ class Report(unittest.TestCase):
         self.assertEqual(v["S-1"].verdict, "met")  # 41,000 B < 50 KB
         self.assertEqual(v["S-2"].verdict, "met")  # 4.3 ms, partial
         self.assertIn("partial", " ".join(v["S-2"].notes))
-        self.assertEqual(v["B-3"].verdict, "not yet measured")
+        self.assertEqual(v["B-3"].verdict, "tested")  # a boot test, named in the notes
+        self.assertIn("fork_bomb", " ".join(v["B-3"].notes))
+        self.assertEqual(v["B-4"].verdict, "not yet measured")  # no supervisor yet
 
     def test_glob_fallback_and_size_miss(self):
         big = dict(HOST, kernel_size={"elf": "k", "text": 60_000, "data": 0, "bss": 0, "text_data": 60_000})
