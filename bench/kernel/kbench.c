@@ -15,7 +15,6 @@
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpufeat.h"
 #include "arch/x86_64/tsc.h"
-#include "core/bootinfo.h"
 #include "core/console.h"
 #include "core/panic.h"
 #include "core/process.h"
@@ -50,22 +49,6 @@ static void report_error(void *ctx, const char *msg)
         msg += 7;
     kprintf("%sbench: error: %s\n", json_mid_line ? "\n" : "", msg);
     json_mid_line = false;
-}
-
-/* Whether a boot module is named `name`: the basename of the first word of its string, the rule
- * process_spawn finds programs by (kernel/core/process.c). */
-static bool have_module(const char *name)
-{
-    size_t len = strlen(name);
-    for (unsigned i = 0; i < boot_info.nmodules; i++) {
-        const char *base = boot_info.modules[i].name;
-        for (const char *p = base; *p && *p != ' '; p++)
-            if (*p == '/')
-                base = p + 1;
-        if (!strncmp(base, name, len) && (base[len] == '\0' || base[len] == ' '))
-            return true;
-    }
-    return false;
 }
 
 /* ubench's argument string (ubench_abi.h) into buf; its length, or 0 when it does not fit. */
@@ -147,7 +130,7 @@ unsigned kbench_run(const char *filter, const char *cmdline, int option_errors)
         {"apic", apic_x2() ? "x2apic" : "xapic"},
         {"harness", "kernel"},
     };
-    bool user = have_module(UB_MODULE);
+    bool user = process_module_exists(UB_MODULE);
 
     lb_env_init(&env);
     env.ticks_hz = tsc.hz;

@@ -86,6 +86,11 @@ static int load_segments(struct process *p, const uint8_t *image, const struct e
     return 0;
 }
 
+bool process_module_exists(const char *name)
+{
+    return find_module(name, strlen(name)) != NULL;
+}
+
 static void reaper_main(void *arg);
 
 void process_init(void)

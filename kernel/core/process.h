@@ -65,6 +65,8 @@ int process_spawn(struct process *parent, const char *name, size_t len, unsigned
  * PROCESS_ARG_MAX) above its initial stack, with rdi pointing at it (docs/abi.md). */
 int process_spawn_arg(struct process *parent, const char *name, size_t len, unsigned prio,
                       const char *arg, size_t arg_len, struct process **out);
+/* Whether a boot module carries the program `name` (the rule process_spawn finds it by). */
+bool process_module_exists(const char *name);
 /* Kernel side: waits for a process the kernel started to end, frees everything it held and
  * returns its exit status. */
 int process_wait(struct process *p);
@@ -94,8 +96,6 @@ int quota_charge_frames(struct vmspace *vs, int64_t n);
 
 /* Frees a zombie that nobody else can reach any more (process_thread.c uses it for threads). */
 void process_free_thread(struct process *p, struct thread *t);
-/* The thread with this tid in p (exited ones included), or NULL; under process_lock. */
-struct thread *process_find_thread(struct process *p, uint32_t tid);
 /* A new thread of p that will start in ring 3 at rip with rsp and rdi = arg: charged and
  * linked, not started (thread_start). ERR_NOMEM (memory or quota) or ERR_INTR (p is exiting). */
 long process_add_thread(struct process *p, uint64_t rip, uint64_t rsp, uint64_t arg,

@@ -66,7 +66,8 @@ void process_free_thread(struct process *p, struct thread *t)
     thread_free(t);
 }
 
-struct thread *process_find_thread(struct process *p, uint32_t tid)
+/* The thread with this tid in p (exited ones included), or NULL; under process_lock. */
+static struct thread *process_find_thread(struct process *p, uint32_t tid)
 {
     for (struct thread *t = p->threads; t; t = t->proc_next)
         if (t->tid == tid)

@@ -320,7 +320,7 @@ struct percpu *lock_thread_cpu(struct thread *t)
     }
 }
 
-void unlink_sleeper(struct percpu *cpu, struct thread *t)
+static void unlink_sleeper(struct percpu *cpu, struct thread *t)
 {
     for (struct thread **link = &cpu->sleepers; *link; link = &(*link)->sleep_next)
         if (*link == t) {
@@ -396,10 +396,8 @@ void wake_placed(struct thread *t)
             continue;
         }
         if (t->state == THREAD_BLOCKED) {
-            if (t->sleeping)
-                unlink_sleeper(from, t);
             t->se.cpu = to->index;
-            wake_locked(to, t);
+            wake_locked(to, t); /* a sleeper stays where its sleeper list is: to == from */
         }
         unlock_pair(from, to);
         return;

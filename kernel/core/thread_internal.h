@@ -21,7 +21,6 @@ void check_preempt(struct percpu *cpu, struct thread *t);
 struct percpu *lock_thread_cpu(struct thread *t);
 /* A blocked or suspended t becomes runnable on cpu, whose lock is held. */
 void wake_locked(struct percpu *cpu, struct thread *t);
-void unlink_sleeper(struct percpu *cpu, struct thread *t);
 /* Wakes a blocked t where the policy places it; interrupts off. */
 void wake_placed(struct thread *t);
 bool others_have_work(const struct percpu *cpu);

@@ -19,16 +19,6 @@
 
 static bool pcid;
 
-bool tlb_pcid_enabled(void)
-{
-    return pcid;
-}
-
-struct vmspace *tlb_loaded(void)
-{
-    return this_cpu()->loaded_vs;
-}
-
 /* Reloading CR3 without the no-flush bit drops the current PCID's non-global entries. */
 static void flush_local_all(void)
 {

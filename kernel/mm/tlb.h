@@ -13,12 +13,9 @@ struct vmspace;
  * registers the shootdown IPI; each further CPU: tlb_init_cpu. */
 void tlb_init(bool pcid_allowed);
 void tlb_init_cpu(void);
-bool tlb_pcid_enabled(void);
 
 /* Loads vs (NULL: the kernel's own tables) on this CPU; interrupts off. */
 void tlb_switch_to(struct vmspace *vs);
-/* The address space this CPU has loaded, or NULL. */
-struct vmspace *tlb_loaded(void);
 
 /* After PTEs of vs changed for [va, va + pages pages): no CPU keeps the old translations when
  * this returns. Interrupts must be on (other CPUs are asked and waited for). */
