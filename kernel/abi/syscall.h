@@ -11,7 +11,7 @@ enum sys_number {
     SYS_EXIT = 1,          /* (int status) -> does not return; ends the whole process */
     SYS_WRITE = 2,         /* (const char *buf, size_t len) -> len; to the console */
     SYS_YIELD = 3,         /* () -> 0 */
-    SYS_SPAWN = 4,         /* (const char *module, size_t len, unsigned prio) -> pid */
+    SYS_SPAWN = 4,         /* (const char *module, size_t len, unsigned prio, cap) -> pid */
     SYS_WAIT = 5,          /* (int pid, int *status) -> pid; pid -1 = any child */
     SYS_KILL = 6,          /* (int pid) -> 0; only own descendants */
     SYS_GETPID = 7,        /* () -> pid */
@@ -27,6 +27,28 @@ enum sys_number {
     SYS_SLEEP = 17,        /* (uint64_t ticks) -> 0; one tick = 1 ms */
     SYS_GETTID = 18,       /* () -> tid */
     SYS_PIN = 19,          /* (int on) -> the CPU index; pins the caller to its CPU, or unpins */
+
+    /* Capabilities and kernel objects (kernel/abi/ipc.h has the rights, types and layouts). */
+    SYS_CAP_DERIVE = 20,   /* (cap, rights, badge) -> new cap: a child with fewer rights */
+    SYS_CAP_DELETE = 21,   /* (cap) -> 0 */
+    SYS_CAP_REVOKE = 22,   /* (cap) -> how many derived capabilities were deleted */
+    SYS_CAP_INFO = 23,     /* (cap) -> CAP_INFO(type, rights); for tests and debugging */
+    SYS_ENDPOINT_CREATE = 24,     /* () -> cap with every right */
+    SYS_NOTIFICATION_CREATE = 25, /* () -> cap with every right */
+    SYS_SIGNAL = 26,       /* (notification cap, bits) -> 0; ORs bits in, wakes a waiter */
+    SYS_NOTIFY_WAIT = 27,  /* (notification cap, timeout ticks) -> the bits, cleared */
+    SYS_IPC_BUFFER = 28,   /* (struct ipc_buffer *buf) -> 0; the calling thread's; NULL: none */
+    SYS_IPC_CTL = 29,      /* (control cap, op, arg) -> per IPC_CTL_* */
+    SYS_IRQ_BIND = 30,     /* (control cap, irq line, notification cap, bits) -> 0 */
+
+    /* IPC on endpoints: the message travels in registers (docs/abi.md, "IPC"). Numbers from
+     * SYS_IPC_FIRST on enter through the path that saves every user register. */
+    SYS_IPC_FIRST = 32,
+    SYS_CALL = 32,         /* send, then wait for the reply, atomically */
+    SYS_REPLY_RECV = 33,   /* reply to the last caller (if any), then receive */
+    SYS_RECV = 34,
+    SYS_SEND = 35,
+    SYS_REPLY = 36,
     SYS_COUNT
 };
 

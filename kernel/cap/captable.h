@@ -20,6 +20,7 @@
 #pragma once
 #include <stdint.h>
 
+#include "abi/cap.h"
 #include "lib/err.h"
 
 /* 16-bit index, 16-bit generation: 65536 slots is far above any per-process quota, and 65535
@@ -41,27 +42,6 @@ static inline uint32_t cap_handle_gen(cap_handle_t h)
     return h >> CAP_INDEX_BITS;
 }
 
-enum cap_type {
-    CAP_TYPE_ANY = 0, /* lookups only: accept every type; no object has it */
-    CAP_TYPE_THREAD,
-    CAP_TYPE_ASPACE,
-    CAP_TYPE_ENDPOINT,
-    CAP_TYPE_NOTIFICATION,
-    CAP_TYPE_MEMORY,
-    CAP_TYPE_IRQ,
-    CAP_TYPE_IOPORT,
-    CAP_TYPE_COUNT
-};
-
-#define CAP_RIGHT_SEND    (1u << 0)
-#define CAP_RIGHT_RECEIVE (1u << 1)
-#define CAP_RIGHT_GRANT   (1u << 2) /* on an endpoint: may carry capabilities in messages */
-#define CAP_RIGHT_MAP     (1u << 3)
-#define CAP_RIGHT_READ    (1u << 4)
-#define CAP_RIGHT_WRITE   (1u << 5)
-#define CAP_RIGHT_EXECUTE (1u << 6)
-#define CAP_RIGHT_MANAGE  (1u << 7)
-#define CAP_RIGHTS_ALL    0xFFu
 
 /* refs stops here, so a process copying one capability over and over gets ERR_RANGE instead of
  * wrapping the count (a use-after-free); also keeps cap_revoke's count within an int. */

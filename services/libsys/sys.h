@@ -113,10 +113,22 @@ static inline long sys_yield(void)
     return sys_call0(SYS_YIELD);
 }
 
-/* name: a boot module's basename ("hello"); not NUL-terminated for the kernel, len says. */
+/* name: a boot module's basename ("hello"); not NUL-terminated for the kernel, len says.
+ * cap: 0, or a capability of the caller's that the child receives a copy of; the child finds
+ * its handle in rdi at entry (sys_start_arg). */
+static inline long sys_spawn_cap_n(const char *name, size_t len, unsigned prio, uint32_t cap)
+{
+    return sys_call4(SYS_SPAWN, (long)name, (long)len, prio, cap);
+}
+
 static inline long sys_spawn_n(const char *name, size_t len, unsigned prio)
 {
-    return sys_call3(SYS_SPAWN, (long)name, (long)len, prio);
+    return sys_spawn_cap_n(name, len, prio, 0);
+}
+
+static inline long sys_spawn_cap(const char *name, unsigned prio, uint32_t cap)
+{
+    return sys_spawn_cap_n(name, strlen(name), prio, cap);
 }
 
 static inline long sys_spawn(const char *name, unsigned prio)
@@ -215,6 +227,8 @@ static inline uint64_t rdtsc(void)
     __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
     return ((uint64_t)hi << 32) | lo;
 }
+
+#include "sys_ipc.h"
 
 /* ---- libsys.c ---- */
 
