@@ -48,6 +48,25 @@ void lb_fail(struct lb_state *s, const char *msg)
     s->remaining = 0;
 }
 
+void lb_counter(struct lb_state *s, const char *name, uint64_t value)
+{
+    if (!name) {
+        lb_fail(s, "lb_counter without a name");
+        return;
+    }
+    size_t i = 0;
+    while (i < s->ncounters && strcmp(s->counters[i].name, name) != 0)
+        i++;
+    if (i == LB_MAX_COUNTERS) {
+        lb_fail(s, "more than LB_MAX_COUNTERS counter names");
+        return;
+    }
+    s->counters[i].name = name;
+    s->counters[i].value = value;
+    if (i == s->ncounters)
+        s->ncounters++;
+}
+
 /* ---- measuring ------------------------------------------------------------------------- */
 
 /* Measured with the same inline lb_start/lb_stop as the benchmarks, so that what is subtracted
@@ -76,6 +95,7 @@ static void run_phase(struct lb_state *s, uint64_t iters)
     s->remaining = iters;
     s->nsamples = 0;
     s->capacity = (size_t)iters;
+    s->ncounters = 0;
     if (!s->failure)
         s->bench->fn(s);
 }
@@ -203,6 +223,8 @@ static uint64_t write_iteration(struct run *r, struct lb_state *s, uint64_t fami
     kv_ticks(j, "ticks_p99", st.p99, batch);
     kv_ticks(j, "ticks_p999", st.p999, batch);
     kv_ticks(j, "ticks_max", st.max, batch);
+    for (size_t i = 0; i < s->ncounters; i++)
+        lb_json_kv_u64(j, s->counters[i].name, s->counters[i].value);
     entry_end(r);
     return mean;
 }

@@ -50,7 +50,8 @@
  *          order measured; at most LB_SAMPLES_JSON_MAX of them, an evenly spaced subset when the
  *          repetition has more), "ticks_mean", "ticks_stddev" (3 decimals), "ticks_min",
  *          "ticks_median", "ticks_p90", "ticks_p99", "ticks_p999", "ticks_max" (integers, or
- *          3 decimals when ops_per_sample > 1)},
+ *          3 decimals when ops_per_sample > 1), then the benchmark's lb_counter values of that
+ *          repetition as integers (Google Benchmark's user counters)},
  *        then, with 2 or more repetitions, "<name>_mean", "<name>_median", "<name>_stddev":
  *          {..., "run_type": "aggregate", "aggregate_name", "aggregate_unit": "time",
  *          "iterations" (the repetition count), "real_time", "cpu_time", "time_unit": "ns",
@@ -73,6 +74,7 @@
 #define LB_OVERHEAD_PAIRS      1000 /* or the sample capacity, if smaller */
 #define LB_SAMPLES_JSON_MAX    2000 /* keeps one repetition's entry under ~20 KB */
 #define LB_ERROR_MAX           1024 /* longer error messages are cut, ending in "..." */
+#define LB_MAX_COUNTERS        8    /* lb_counter names per benchmark call */
 
 struct lb_state;
 
@@ -152,6 +154,11 @@ int lb_run_list(const struct lb_env *env, const char *filter,
 /* The lb_benchmarks section as a table, in link order (not sorted); *n receives its length. */
 const struct lb_benchmark *const *lb_registry(size_t *n);
 
+struct lb_counter_value {
+    const char *name;
+    uint64_t value;
+};
+
 /* Per-run state handed to the benchmark function. Fields are the harness's; use the functions. */
 struct lb_state {
     uint64_t remaining; /* iterations lb_next will still grant */
@@ -164,6 +171,8 @@ struct lb_state {
     uint64_t dropped;   /* samples that found the buffer full */
     bool bad_batch;
     const char *failure;
+    size_t ncounters;   /* lb_counter values of the current call */
+    struct lb_counter_value counters[LB_MAX_COUNTERS];
 };
 
 /* Out of line: the first lb_stop of a benchmark, or a change of batch size. */
@@ -222,6 +231,14 @@ static inline uint64_t lb_arg(const struct lb_state *s)
  * as an error, and no further entry of it is written (none at all when it fails during warm-up
  * or the iteration-count search, where setup failures show up). */
 void lb_fail(struct lb_state *s, const char *msg);
+
+/* Sets a named counter of the current call of the benchmark function (a repeated name replaces
+ * the value): written into the entry of the repetition that call measured, after the tick
+ * statistics, as Google Benchmark writes user counters, so the report can show what the run
+ * observed besides time (e.g. how many IPCs took the fast path). name is kept by pointer and
+ * must not be a key libbench writes itself; counters set during warm-up and the iteration-count
+ * search are dropped with those runs. More than LB_MAX_COUNTERS names fail the benchmark. */
+void lb_counter(struct lb_state *s, const char *name, uint64_t value);
 
 /* Makes the compiler treat v as used and memory as clobbered, so that a measured computation is
  * neither discarded nor moved out of the timed region (Google Benchmark's DoNotOptimize). */

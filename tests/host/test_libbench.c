@@ -176,6 +176,46 @@ TEST(samples_capped_and_evenly_spaced)
     HAS(e, "\"ticks_p999\": 4994,"); /* rank ceil(4995) = 4995: value 4994 */
 }
 
+/* Counts its calls in "calls_seen" and the iterations of this call in "iters"; arg 1 also sets
+ * more names than fit. */
+static void bm_counted(struct lb_state *s)
+{
+    static uint64_t ncalls;
+    static const char *const many[] = {"c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8"};
+    uint64_t n = 0;
+    lb_counter(s, "iters", 999); /* replaced below, in place: the last value counts */
+    while (lb_next(s)) {
+        uint64_t t = lb_start(s);
+        fake_now += 10;
+        lb_stop(s, t);
+        n++;
+    }
+    lb_counter(s, "calls_seen", ++ncalls);
+    lb_counter(s, "iters", n);
+    for (size_t i = 0; lb_arg(s) == 1 && i < sizeof(many) / sizeof(many[0]); i++)
+        lb_counter(s, many[i], i);
+}
+
+TEST(counters_per_repetition)
+{
+    static const struct lb_benchmark counted = BENCH("counted", bm_counted, 0);
+    setup(8192);
+    env.repetitions = 2;
+    env.min_ticks = 1; /* one probe of 1 iteration, then two repetitions of 1 */
+    CHECK_EQ(run1(&counted, NULL), 0);
+    CHECK(json_valid(out));
+    HAS(entry("counted", 0), "\"ticks_max\": 10,\n      \"iters\": 1,\n      \"calls_seen\": 2");
+    HAS(entry("counted", 1), "\"calls_seen\": 3");
+    CHECK_EQ(count(out, "\"iters\""), 2);
+    CHECK(strstr(entry("counted_mean", 0), "calls_seen") == NULL);
+
+    static const struct lb_benchmark many = BENCH("many", bm_counted, 1);
+    setup(8192);
+    CHECK_EQ(run1(&many, NULL), 1);
+    HAS(errs, "bench: 'many' failed: more than LB_MAX_COUNTERS counter names\n");
+    CHECK_EQ(count(out, "\"name\": \"many\""), 0);
+}
+
 TEST(context_and_escaping)
 {
     static const struct lb_kv kv[] = {
