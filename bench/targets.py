@@ -286,9 +286,9 @@ PEERS: tuple[Peer, ...] = (
          ("ipc/reply_recv/inter_as/oneway/fast", "ipc*reply*recv*oneway*", "ipc*replywait*")),
     Peer("call + reply round trip, different address spaces", (("", 423),),
          (("futex", 10_114), ("pipe 1 B", 13_033), ("eventfd", 10_988)),
-         ("ipc/call_reply/inter_as/fast", "ipc*roundtrip*", "ipc*rtt*")),
+         ("ipc/call_reply/inter_as/fast", "ipc*roundtrip*", "ipc*rtt*"), baseline=("ipc/nop_baseline",)),
     Peer("call + reply round trip, same address space", (("", 421),), (),
-         ("ipc/call_reply/intra_as/fast", "ipc*same*space*", "ipc*same_as*")),
+         ("ipc/call_reply/intra_as/fast", "ipc*same*space*", "ipc*same_as*"), baseline=("ipc/nop_baseline",)),
     # One way with 10 words; our slow-path benchmarks are 7-word round trips, so none fits yet.
     Peer("slow path, 10-word message, one way (call / reply)", (("call", 839), ("reply", 805)), (),
          ("ipc*slow*oneway*",)),

@@ -498,6 +498,8 @@ def report(doc: dict, variant: Optional[str] = None, plots_dir: Optional[Path] =
 
     import bench_peers  # noqa: E402  (it imports this module)
     out += bench_peers.section(series, variant, mode, tpn)
+    import bench_ipc_report  # noqa: E402  (it imports this module)
+    out += bench_ipc_report.section(series, variant, mode, tpn, unit)
 
     out += ["## Spread across boots", ""]
     spread = []

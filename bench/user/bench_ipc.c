@@ -222,6 +222,53 @@ static void bm_ipc(struct lb_state *s)
         check_paths(s, fast, n, &a, &b);
 }
 
+/* ipc_trap (sys_ipc.h) with a two-byte nop (66 90) where `syscall` is: the same register
+ * constraints, so the compiler emits the same loads and stores around it. A round trip minus
+ * this is what sel4bench counts (TARGETS.md, peers), as syscall/nop_baseline is for SYS_NULL. */
+static inline long nop_trap(long nr, cap_t ep, struct ipc_msg *m)
+{
+    register uint64_t rdi __asm__("rdi") = ep;
+    register uint64_t rsi __asm__("rsi") = m->tag;
+    register uint64_t rdx __asm__("rdx") = m->w[0];
+    register uint64_t r10 __asm__("r10") = m->w[1];
+    register uint64_t r8 __asm__("r8") = m->w[2];
+    register uint64_t r9 __asm__("r9") = m->w[3];
+    register uint64_t r12 __asm__("r12") = m->w[4];
+    register uint64_t r13 __asm__("r13") = m->w[5];
+    register uint64_t r14 __asm__("r14") = m->w[6];
+    register uint64_t r15 __asm__("r15") = 0;
+    long ret = nr;
+    __asm__ volatile(".byte 0x66, 0x90"
+                     : "+a"(ret), "+r"(rdi), "+r"(rsi), "+r"(rdx), "+r"(r10), "+r"(r8),
+                       "+r"(r9), "+r"(r12), "+r"(r13), "+r"(r14)
+                     : "r"(r15)
+                     : "rcx", "r11", "memory");
+    m->tag = rsi;
+    m->w[0] = rdx;
+    m->w[1] = r10;
+    m->w[2] = r8;
+    m->w[3] = r9;
+    m->w[4] = r12;
+    m->w[5] = r13;
+    m->w[6] = r14;
+    return ret;
+}
+
+static void bm_nop_baseline(struct lb_state *s)
+{
+    for (uint64_t i = 0; lb_next(s); i++) {
+        struct ipc_msg m = {ipc_tag(UB_IPC_ECHO, IPC_REG_WORDS, 0), {i, 1, 2, 3, 4, 5, 6}};
+        uint64_t t = lb_start(s);
+        long r = nop_trap(SYS_CALL, 1, &m);
+        lb_stop(s, t);
+        if (r != SYS_CALL || m.w[0] != i)
+            lb_fail(s, "the nop changed the registers");
+    }
+}
+LB_BENCHMARK("ipc/nop_baseline", bm_nop_baseline, NULL,
+             "the round trips' client loop with a 2-byte nop in place of syscall (sel4bench's "
+             "overhead baseline): what a round trip counts besides the kernel and the server");
+
 #define RT_DESC(where, path)                                                                   \
     "call + reply round trip of a 7-word register message between ubench and " where ", "     \
     path " (user stubs, both loops, two switches; the kernel's IPC statistics checked)"
