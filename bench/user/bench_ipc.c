@@ -41,6 +41,10 @@ struct server {
     long tid; /* the server thread (intra-AS), or -1 */
 };
 
+/* The server thread's stack; dropped (and a new one mapped) when a thread that would not quit
+ * may still be on it. */
+static void *server_stack;
+
 static int server_thread(void *arg)
 {
     return ub_ipc_serve((cap_t)(uintptr_t)arg);
@@ -49,7 +53,6 @@ static int server_thread(void *arg)
 /* A fresh endpoint and a server on it; false (the benchmark failed) when either is refused. */
 static bool server_start(struct lb_state *s, struct server *sv, bool inter_as)
 {
-    static void *stack;
     sv->pid = sv->tid = -1;
     sv->ep = sys_endpoint_create();
     if (sv->ep < 0) {
@@ -60,10 +63,11 @@ static bool server_start(struct lb_state *s, struct server *sv, bool inter_as)
         sv->pid = sys_spawn_cap(UB_IPC_SERVER, PRIO_DEFAULT, (cap_t)sv->ep);
         if (sv->pid < 0)
             lb_fail(s, ub_msg("cannot spawn %s: %ld", UB_IPC_SERVER, sv->pid));
-    } else if (!stack && !(stack = ub_map(UB_STACK_SIZE))) {
+    } else if (!server_stack && !(server_stack = ub_map(UB_STACK_SIZE))) {
         lb_fail(s, "no memory for the server thread's stack");
     } else {
-        sv->tid = thread_start(server_thread, (void *)(uintptr_t)sv->ep, stack, UB_STACK_SIZE);
+        sv->tid = thread_start(server_thread, (void *)(uintptr_t)sv->ep, server_stack,
+                               UB_STACK_SIZE);
         if (sv->tid < 0)
             lb_fail(s, ub_msg("thread_start of the server failed: %ld", sv->tid));
     }
@@ -90,6 +94,8 @@ static void server_stop(struct lb_state *s, struct server *sv)
     } else if (r >= 0) {
         if (sys_thread_join((int)sv->tid, &status) < 0 || status != UB_IPC_SERVE_OK)
             lb_fail(s, ub_msg("the server thread ended with status %d", status));
+    } else {
+        server_stack = NULL;
     }
     if (r < 0)
         lb_fail(s, ub_msg("the server did not answer the quit message: %ld", r));
