@@ -126,8 +126,8 @@ ROWS: tuple[Target, ...] = (
            (_approx(1 * US, "ns", "~ 1 us"),),
            benchmarks=("notif*", "ipc*notif*", "signal*"),
            missing="needs notification objects",
-           note="a signal + wait round trip between two threads: two deliveries and two switches, "
-                "so the figure is at most twice one delivery"),
+           note="per delivery: half a signal + wait round trip between two threads of one process "
+                "(signal, switch to the waiter, its wait returning), as yield/same_as counts a switch"),
     Target("IPC-10", "IPC", "latency between user-space services", "< 50 us",
            "user-space services architecture", (_max(50 * US, "ns", "< 50 us"),),
            benchmarks=("service*latency*", "svc*latency*"),
