@@ -71,6 +71,10 @@ def checks(med: dict[str, float], mode: Optional[str]) -> list[tuple[str, str, s
             ratio = med[s] / med[f]
             verdict = ("met" if ratio >= SLOW_RATIO else "missed") if label == "inter-AS" else "reported"
             out.append((f"{label} slow / fast round trip (>= {SLOW_RATIO:g}x)", f"{ratio:.2f}x", verdict))
+    booted = med.get("ipc/call_reply/inter_as/as_booted")
+    if booted is not None:
+        out.append(("inter-AS round trip, path as the boot option fastpath= set it", R._n(booted),
+                    "reported"))
     if fast is not None:
         out.append(("inter-AS fast round trip / 2 (one way, IPC-1 read from the round trip)",
                     R._n(fast / 2), "reported"))

@@ -27,6 +27,7 @@ IPC = {
     "ipc/nop_baseline": (20, None),
     "ipc/call_reply/inter_as/fast": (500, "IPC-2,IPC-3"),
     "ipc/call_reply/inter_as/slow": (1200, None),
+    "ipc/call_reply/inter_as/as_booted": (1190, None),
     "ipc/call_reply/intra_as/fast": (450, None),
     "ipc/call_reply/intra_as/slow": (800, None),
     "ipc/call/inter_as/oneway/fast": (230, "IPC-1"),
@@ -55,6 +56,7 @@ class IpcSection(unittest.TestCase):
         self.assertIn("| fast-path inter-AS round trip <= 600 instructions | 500 | **met** |", text)
         self.assertIn("| inter-AS slow / fast round trip (>= 2x) | 2.40x | **met** |", text)
         self.assertIn("| intra-AS slow / fast round trip (>= 2x) | 1.78x | reported |", text)
+        self.assertIn("| inter-AS round trip, path as the boot option fastpath= set it | 1,190 | reported |", text)
         self.assertIn("| `ipc/call_reply/inter_as/fast` | 500 | 500 | 6.25x | 300 of 300 calls (100.0%), "
                       "294 of 300 reply_recvs (98.0%) |", text)
         self.assertIn("| `syscall/null` | 80 | 80 | 1x | — |", text)
