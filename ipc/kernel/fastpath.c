@@ -9,7 +9,8 @@
  * Any check that fails falls to the slow path, counted by reason. Then the committed work: the
  * IPC state changes, eight words go from frame to frame, the CPU switches to the partner
  * (thread_direct_switch: address space, FPU state, entry stack; no run queue is touched) and
- * leaves for ring 3 as the partner, from the partner's frame. The caller is left blocked with a
+ * leaves for ring 3 as the partner, from the partner's frame, releasing the locks only once it
+ * runs on the partner's stack. The caller is left blocked with a
  * continuation (ipc_resume) as its saved context, so that the slow path or the scheduler can
  * resume it like any other thread. docs/ipc.md walks through it. */
 #include "abi/syscall.h"
@@ -33,6 +34,7 @@ __attribute__((noreturn)) void ipc_return_to(struct ipc_frame *f);
 void ipc_resume(void);
 void ipc_syscall(struct ipc_frame *f);
 void ipc_resumed(void);
+void ipc_fastpath_unlock(void);
 
 /* The fast path's own check: length up to the register words, no capabilities, no flags, no
  * reserved bits. */
@@ -125,8 +127,6 @@ static inline void fastpath_call(struct ipc_frame *f, struct percpu *cpu)
     df->s.rsi = tag;
     copy_words(f, df);
     block_with_continuation(self, f);
-    spin_unlock(&cpu->rq_lock);
-    spin_unlock(&cap_lock);
     st->fast_call++;
     ipc_return_to(df);
 
@@ -200,8 +200,6 @@ static inline void fastpath_reply_recv(struct ipc_frame *f, struct percpu *cpu)
     self->ipc.ep = ep;
     ipc_enqueue(&ep->receivers, self);
     block_with_continuation(self, f);
-    spin_unlock(&cpu->rq_lock);
-    spin_unlock(&cap_lock);
     st->fast_reply_recv++;
     ipc_return_to(cf);
 
@@ -212,6 +210,13 @@ unlock_cap:
 slow:
     st->slow_reason[why]++;
     st->slow_reply_recv++;
+}
+
+/* From ipc_return_to, on the stack of the thread the fast path switched to. */
+void ipc_fastpath_unlock(void)
+{
+    spin_unlock(&this_cpu()->rq_lock);
+    spin_unlock(&cap_lock);
 }
 
 void ipc_syscall(struct ipc_frame *f)
