@@ -13,6 +13,7 @@
 #include "cap/capspace.h"
 #include "core/console.h"
 #include "core/mem_syscalls.h"
+#include "core/panic.h"
 #include "core/process.h"
 #include "core/thread.h"
 #include "ipc/kernel/ipc.h"
@@ -239,7 +240,14 @@ static long sys_ipc_ctl(struct syscall_frame *f)
     return ipc_sys_ctl(self(), f->rdi, f->rsi, f->rdx);
 }
 
-/* The calls below SYS_IPC_FIRST; the IPC calls enter through ipc_syscall (syscall.S). */
+static long sys_unassigned(struct syscall_frame *f)
+{
+    (void)f;
+    return ERR_INVAL;
+}
+
+/* The calls below SYS_IPC_FIRST; the IPC calls enter through ipc_syscall (syscall.S). Every
+ * entry is filled (syscall_init checks), so dispatch needs no test for a hole. */
 static long (*const syscall_table[SYS_IPC_FIRST])(struct syscall_frame *f) = {
     [SYS_NULL] = sys_null,
     [SYS_EXIT] = sys_exit,
@@ -271,12 +279,14 @@ static long (*const syscall_table[SYS_IPC_FIRST])(struct syscall_frame *f) = {
     [SYS_NOTIFY_WAIT] = sys_notify_wait,
     [SYS_IPC_BUFFER] = sys_ipc_buffer,
     [SYS_IPC_CTL] = sys_ipc_ctl,
+    [SYS_IRQ_BIND] = sys_unassigned,
+    [31] = sys_unassigned,
 };
 
 long syscall_dispatch(struct syscall_frame *f)
 {
     /* All 64 bits of the number count: 2^32 + n is not n. */
-    long ret = f->nr < SYS_IPC_FIRST && syscall_table[f->nr] ? syscall_table[f->nr](f) : ERR_INVAL;
+    long ret = f->nr < SYS_IPC_FIRST ? syscall_table[f->nr](f) : ERR_INVAL;
     thread_user_return();
     return ret;
 }
@@ -297,6 +307,9 @@ void syscall_init_cpu(void)
 void syscall_init(void)
 {
     smap = cpu.smap;
+    for (unsigned n = 0; n < SYS_IPC_FIRST; n++)
+        if (!syscall_table[n])
+            panic("syscall: no handler for number %u", n);
     syscall_init_cpu();
     kprintf("syscall: SYSCALL/SYSRET, SMEP %s, SMAP %s\n", cpu.smep ? "on" : "off (CPU lacks it)",
             smap ? "on" : "off (CPU lacks it)");
