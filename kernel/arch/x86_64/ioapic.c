@@ -82,6 +82,13 @@ struct ioapic_isa ioapic_isa_line(unsigned line)
     return isa[line & 15];
 }
 
+struct ioapic_isa ioapic_isa_line_set(unsigned line, struct ioapic_isa where)
+{
+    struct ioapic_isa old = isa[line & 15];
+    isa[line & 15] = where;
+    return old;
+}
+
 int ioapic_route(uint32_t gsi, uint8_t vector, uint32_t dest, bool level, bool active_low)
 {
     unsigned pin;

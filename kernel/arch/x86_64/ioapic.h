@@ -26,6 +26,11 @@ bool ioapic_present(void);
 /* ISA IRQ line (0-15) -> where it arrives; meaningful only when ioapic_present(). */
 struct ioapic_isa ioapic_isa_line(unsigned line);
 
+/* Replaces what the MADT said about an ISA line; returns the old description. For the self
+ * tests: QEMU's firmware describes no ISA line that a device can make level triggered, and the
+ * level path must be exercised too. Only with the line unbound. */
+struct ioapic_isa ioapic_isa_line_set(unsigned line, struct ioapic_isa where);
+
 /* True when an I/O APIC has a pin for gsi. */
 bool ioapic_has_gsi(uint32_t gsi);
 

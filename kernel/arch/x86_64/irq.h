@@ -28,10 +28,11 @@ void irq_init(void);
 /* Device interrupts can be bound at all (a usable I/O APIC that can reach the boot CPU). */
 bool irq_available(void);
 
-/* Routes ISA line `line` to fn(line, ctx) and unmasks it. Returns 0; ERR_INVAL for a line above
- * 15, a NULL fn or a reserved line (2, the 8259 cascade, and any line whose GSI an override gives
- * to another line); ERR_NOENT without a usable I/O APIC or when none has the line's GSI;
- * ERR_BUSY when the line is bound already. Any context but the line's own handler. */
+/* Routes ISA line `line` to fn(line, ctx) and unmasks it. Returns 0, or the first of: ERR_INVAL
+ * for a line above 15 or a NULL fn; ERR_NOENT without a usable I/O APIC; ERR_INVAL for a
+ * reserved line (2, the 8259 cascade, and any line whose GSI an override gives to another line);
+ * ERR_NOENT when no I/O APIC has the line's GSI; ERR_BUSY when the line is bound already. Any
+ * context but the line's own handler. */
 int irq_bind(unsigned line, irq_fn fn, void *ctx);
 
 /* Masks the line and removes its handler. On return no CPU runs the old handler any more (unless
