@@ -8,6 +8,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/cpufeat.h"
 #include "arch/x86_64/gdt.h"
+#include "arch/x86_64/irq.h"
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/smp.h"
 #include "arch/x86_64/trap.h"
@@ -79,6 +80,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys, uint64_t entry_tsc)
     syscall_init();
     apic_init();
     timer_init();
+    irq_init();
     irq_enable();
     t_timer = rdtsc();
     smp_boot(bootopt.smp, ap_main);

@@ -103,11 +103,18 @@ static uint32_t root(uint64_t at, const char *sig, unsigned esize, const uint64_
     return (uint32_t)at;
 }
 
-/* MADT entries as (type, id, flags); builds the table at `at` and returns its length. */
+/* MADT entries as (type, id, flags); builds the table at `at` and returns its length. Type 0:
+ * LAPIC; 9: x2APIC; 5: LAPIC address override (id = low address bits); 1: I/O APIC `id` at
+ * IOAPIC_AT(id), flags = its GSI base; 2: source override, id = bus << 8 | ISA IRQ, flags =
+ * GSI << 16 | INTI flags; any other type: a 6-byte entry the parser must skip (type 4, local
+ * APIC NMI, is one). */
 struct ent {
     uint8_t type;
     uint32_t id, flags;
 };
+
+#define IOAPIC_AT(id) (0xfec00000u + 0x1000u * (id))
+#define OVR(bus, irq, gsi, inti) {2, (bus) << 8 | (irq), (gsi) << 16 | (inti)}
 
 static uint32_t madt(uint64_t at, uint8_t rev, const struct ent *e, unsigned n)
 {
@@ -130,8 +137,22 @@ static uint32_t madt(uint64_t at, uint8_t rev, const struct ent *e, unsigned n)
             p[1] = 12;
             uint64_t addr = 0xfed00000ull | e[i].id;
             memcpy(p + 4, &addr, 8);
+        } else if (e[i].type == 1) {
+            uint32_t addr = IOAPIC_AT(e[i].id);
+            p[1] = 12;
+            p[2] = (uint8_t)e[i].id;
+            memcpy(p + 4, &addr, 4);
+            memcpy(p + 8, &e[i].flags, 4);
+        } else if (e[i].type == 2) {
+            uint32_t gsi = e[i].flags >> 16;
+            uint16_t inti = e[i].flags & 0xffff;
+            p[1] = 10;
+            p[2] = (uint8_t)(e[i].id >> 8);
+            p[3] = (uint8_t)e[i].id;
+            memcpy(p + 4, &gsi, 4);
+            memcpy(p + 8, &inti, 2);
         } else {
-            p[1] = 6; /* an I/O APIC-sized entry the parser must skip */
+            p[1] = 6;
         }
         off += p[1];
     }
@@ -142,7 +163,7 @@ static uint32_t madt(uint64_t at, uint8_t rev, const struct ent *e, unsigned n)
 static void standard(void)
 {
     reset();
-    static const struct ent e[] = {{0, 0, 1}, {1, 0, 0}, {0, 1, 1}};
+    static const struct ent e[] = {{0, 0, 1}, {4, 0, 0}, {0, 1, 1}};
     madt(MADT_AT, 5, e, 3);
     uint64_t t = MADT_AT;
     rsdp(RSDP_BIOS, 0, root(RSDT_AT, "RSDT", 4, &t, 1), 0);
@@ -274,7 +295,7 @@ TEST(short_lapic_entry_is_malformed)
     struct acpi_madt m;
     standard();
     mem[MADT_AT + 44 + 1] = 6;
-    mem[MADT_AT + 44 + 6] = 1; /* an I/O APIC-like filler keeps the tiling valid */
+    mem[MADT_AT + 44 + 6] = 4; /* a 2-byte filler of a skipped type keeps the tiling valid */
     mem[MADT_AT + 44 + 7] = 2;
     fix_sum(MADT_AT, 44 + 8 + 6 + 8, 9);
     CHECK_EQ(acpi_read_madt(&env, RSDP_BIOS, &m), ERR_NOENT);
@@ -356,4 +377,148 @@ TEST(root_with_a_partial_pointer_is_malformed)
     fix_sum(RSDT_AT, 38, 9);
     CHECK_EQ(acpi_read_madt(&env, RSDP_BIOS, &m), ERR_NOENT);
     CHECK(reported("not a whole number"));
+}
+
+static const struct ent qemu_like[] = {
+    {0, 0, 1},
+    {1, 0, 0},
+    OVR(0, 0, 2, 0),   /* ISA IRQ 0 -> GSI 2, conforming */
+    OVR(0, 9, 9, 0xd), /* ISA IRQ 9 -> GSI 9, active high, level */
+    {4, 0, 0},
+    {1, 1, 24},
+};
+
+TEST(ioapics_and_overrides_are_recorded)
+{
+    struct acpi_madt m;
+    reset();
+    madt(MADT_AT, 3, qemu_like, 6);
+    uint64_t t = MADT_AT;
+    rsdp(RSDP_BIOS, 0, root(RSDT_AT, "RSDT", 4, &t, 1), 0);
+    CHECK_EQ(acpi_read_madt(&env, RSDP_BIOS, &m), 0);
+    CHECK_EQ(m.ncpus, 1);
+    CHECK_EQ(m.nioapics, 2);
+    CHECK_EQ(m.nioapic_overflow, 0);
+    CHECK_EQ(m.ioapics[0].id, 0);
+    CHECK_EQ(m.ioapics[0].phys, 0xfec00000);
+    CHECK_EQ(m.ioapics[0].gsi_base, 0);
+    CHECK_EQ(m.ioapics[1].id, 1);
+    CHECK_EQ(m.ioapics[1].phys, 0xfec01000);
+    CHECK_EQ(m.ioapics[1].gsi_base, 24);
+    CHECK_EQ(m.noverrides, 2);
+    CHECK_EQ(m.overrides[0].source, 0);
+    CHECK_EQ(m.overrides[0].gsi, 2);
+    CHECK_EQ(m.overrides[0].flags, 0);
+    CHECK_EQ(m.overrides[1].source, 9);
+    CHECK_EQ(m.overrides[1].gsi, 9);
+    CHECK_EQ(m.overrides[1].flags & ACPI_INTI_TRIGGER_MASK, ACPI_INTI_LEVEL);
+    CHECK_EQ(m.overrides[1].flags & ACPI_INTI_POLARITY_MASK, ACPI_INTI_ACTIVE_HIGH);
+    CHECK_EQ(nreports, 0);
+}
+
+TEST(madt_without_ioapic_parses_with_none)
+{
+    struct acpi_madt m;
+    standard();
+    CHECK_EQ(acpi_read_madt(&env, RSDP_BIOS, &m), 0);
+    CHECK_EQ(m.nioapics, 0);
+    CHECK_EQ(m.noverrides, 0);
+}
+
+TEST(truncated_ioapic_entry_is_malformed)
+{
+    struct acpi_madt m;
+    reset();
+    uint32_t len = madt(MADT_AT, 3, qemu_like, 6);
+    /* The first I/O APIC entry (at 44 + 8) claims 10 bytes: two short of its fields. Its last
+     * two bytes become a 2-byte entry of type 0, which no longer matters: parsing stops at the
+     * first bad entry. */
+    mem[MADT_AT + 52 + 1] = 10;
+    mem[MADT_AT + 52 + 10] = 4;
+    mem[MADT_AT + 52 + 11] = 2;
+    fix_sum(MADT_AT, len, 9);
+    uint64_t t = MADT_AT;
+    rsdp(RSDP_BIOS, 0, root(RSDT_AT, "RSDT", 4, &t, 1), 0);
+    CHECK_EQ(acpi_read_madt(&env, RSDP_BIOS, &m), ERR_NOENT);
+    CHECK(reported("entry type 1 at offset 52 has length 10"));
+}
+
+TEST(truncated_override_entry_is_malformed)
+{
+    struct acpi_madt m;
+    reset();
+    uint32_t len = madt(MADT_AT, 3, qemu_like, 6);
+    /* The first override (at 44 + 8 + 12) claims 8 bytes; a 2-byte filler keeps the tiling. */
+    mem[MADT_AT + 64 + 1] = 8;
+    mem[MADT_AT + 64 + 8] = 4;
+    mem[MADT_AT + 64 + 9] = 2;
+    fix_sum(MADT_AT, len, 9);
+    uint64_t t = MADT_AT;
+    rsdp(RSDP_BIOS, 0, root(RSDT_AT, "RSDT", 4, &t, 1), 0);
+    CHECK_EQ(acpi_read_madt(&env, RSDP_BIOS, &m), ERR_NOENT);
+    CHECK(reported("entry type 2 at offset 64 has length 8"));
+}
+
+TEST(override_running_past_the_table_is_malformed)
+{
+    struct acpi_madt m;
+    static const struct ent e[] = {{0, 0, 1}, OVR(0, 0, 2, 0)};
+    reset();
+    uint32_t len = madt(MADT_AT, 3, e, 2);
+    put32(MADT_AT + 4, len - 1); /* the table now ends inside the override */
+    fix_sum(MADT_AT, len - 1, 9);
+    uint64_t t = MADT_AT;
+    rsdp(RSDP_BIOS, 0, root(RSDT_AT, "RSDT", 4, &t, 1), 0);
+    CHECK_EQ(acpi_read_madt(&env, RSDP_BIOS, &m), ERR_NOENT);
+    CHECK(reported("entry type 2 at offset 52 has length 10"));
+}
+
+TEST(too_many_ioapics_are_counted_not_kept)
+{
+    struct acpi_madt m;
+    struct ent e[ACPI_MAX_IOAPICS + 4];
+    unsigned n = 0;
+    reset();
+    e[n++] = (struct ent){0, 0, 1};
+    for (uint32_t i = 0; n < ACPI_MAX_IOAPICS + 4; i++)
+        e[n++] = (struct ent){1, i, 24 * i};
+    madt(MADT_AT, 3, e, n);
+    uint64_t t = MADT_AT;
+    rsdp(RSDP_BIOS, 0, root(RSDT_AT, "RSDT", 4, &t, 1), 0);
+    CHECK_EQ(acpi_read_madt(&env, RSDP_BIOS, &m), 0);
+    CHECK_EQ(m.nioapics, ACPI_MAX_IOAPICS);
+    CHECK_EQ(m.nioapic_overflow, 3);
+    CHECK_EQ(m.ioapics[ACPI_MAX_IOAPICS - 1].gsi_base, 24 * (ACPI_MAX_IOAPICS - 1));
+}
+
+TEST(overrides_beyond_one_per_isa_irq_and_non_isa_are_dropped)
+{
+    struct acpi_madt m;
+    struct ent e[40];
+    unsigned n = 0;
+    reset();
+    e[n++] = (struct ent){0, 0, 1};
+    e[n++] = (struct ent){1, 0, 0};
+    /* A non-ISA bus and a source above 15 (only the first 8 reports are kept), then every ISA
+     * IRQ twice, the second time elsewhere. */
+    e[n++] = (struct ent)OVR(1, 5, 5, 0);
+    e[n++] = (struct ent)OVR(0, 16, 16, 0);
+    for (uint32_t irq = 0; irq < 16; irq++)
+        e[n++] = (struct ent)OVR(0, irq, irq == 0 ? 2 : irq, 0);
+    for (uint32_t irq = 0; irq < 16; irq++)
+        e[n++] = (struct ent)OVR(0, irq, 20 + irq, 0xf);
+    madt(MADT_AT, 3, e, n);
+    uint64_t t = MADT_AT;
+    rsdp(RSDP_BIOS, 0, root(RSDT_AT, "RSDT", 4, &t, 1), 0);
+    CHECK_EQ(acpi_read_madt(&env, RSDP_BIOS, &m), 0);
+    CHECK_EQ(m.noverrides, 16);
+    for (unsigned i = 0; i < 16; i++) {
+        CHECK_EQ(m.overrides[i].source, i);
+        CHECK_EQ(m.overrides[i].gsi, i == 0 ? 2 : i);
+        CHECK_EQ(m.overrides[i].flags, 0);
+    }
+    CHECK_EQ(nreports, 18);
+    CHECK(reported("second override of ISA IRQ 0 (to GSI 20); the first (GSI 2) is kept"));
+    CHECK(reported("override of bus 1 IRQ 5 (not ISA)"));
+    CHECK(reported("override of bus 0 IRQ 16 (not ISA)"));
 }

@@ -22,6 +22,8 @@
 #define BIOS_AREA_END     0x100000
 
 #define MADT_LAPIC          0
+#define MADT_IOAPIC         1
+#define MADT_SOURCE_OVERRIDE 2
 #define MADT_LAPIC_OVERRIDE 5
 #define MADT_X2APIC         9
 #define MADT_ENABLED        (1u << 0)
@@ -173,7 +175,8 @@ static bool entries_valid(const struct acpi_env *env, uint64_t phys, const uint8
             return false;
         }
         uint8_t type = t[off], elen = t[off + 1];
-        uint8_t need = type == MADT_LAPIC ? 8 : type == MADT_LAPIC_OVERRIDE ? 12
+        uint8_t need = type == MADT_LAPIC ? 8 : type == MADT_IOAPIC ? 12
+                     : type == MADT_SOURCE_OVERRIDE ? 10 : type == MADT_LAPIC_OVERRIDE ? 12
                      : type == MADT_X2APIC ? 16 : 2;
         if (elen < need || elen > len - off) {
             report(env, "acpi: MADT at %#lx: entry type %u at offset %u has length %u; ignored",
@@ -212,6 +215,48 @@ static void collect(const uint8_t *t, uint32_t len, bool enabled_pass, struct ac
     }
 }
 
+static void add_override(const struct acpi_env *env, uint64_t phys, const uint8_t *e,
+                         struct acpi_madt *madt)
+{
+    uint8_t bus = e[2], source = e[3];
+    uint32_t gsi = rd32(e + 4);
+    uint16_t flags = rd16(e + 8);
+    /* Bus 0 is ISA, the only one ACPI defines here; a source of 16 or more is no ISA IRQ. */
+    if (bus != 0 || source >= 16) {
+        report(env, "acpi: MADT at %#lx: override of bus %u IRQ %u (not ISA); ignored", phys, bus,
+               source);
+        return;
+    }
+    for (unsigned i = 0; i < madt->noverrides; i++)
+        if (madt->overrides[i].source == source) {
+            report(env, "acpi: MADT at %#lx: second override of ISA IRQ %u (to GSI %u); the "
+                        "first (GSI %u) is kept", phys, source, gsi, madt->overrides[i].gsi);
+            return;
+        }
+    /* Cannot overflow: one entry per source below 16. */
+    _Static_assert(ACPI_MAX_OVERRIDES >= 16, "an override for every ISA IRQ");
+    madt->overrides[madt->noverrides++] = (struct acpi_override){source, gsi, flags};
+}
+
+/* I/O APICs and ISA overrides, in table order. */
+static void collect_routing(const struct acpi_env *env, uint64_t phys, const uint8_t *t,
+                            uint32_t len, struct acpi_madt *madt)
+{
+    for (uint32_t off = MADT_FIRST_ENTRY; off < len; off += t[off + 1]) {
+        const uint8_t *e = t + off;
+        if (e[0] == MADT_SOURCE_OVERRIDE) {
+            add_override(env, phys, e, madt);
+        } else if (e[0] == MADT_IOAPIC) {
+            if (madt->nioapics == ACPI_MAX_IOAPICS) {
+                madt->nioapic_overflow++;
+                continue;
+            }
+            madt->ioapics[madt->nioapics++] =
+                (struct acpi_ioapic){e[2], rd32(e + 4), rd32(e + 8)};
+        }
+    }
+}
+
 static int parse_madt(const struct acpi_env *env, uint64_t phys, struct acpi_madt *madt)
 {
     uint32_t len;
@@ -227,8 +272,10 @@ static int parse_madt(const struct acpi_env *env, uint64_t phys, struct acpi_mad
     madt->phys = phys;
     madt->lapic_phys = rd32(t + 36);
     madt->ncpus = madt->nenabled = madt->noverflow = 0;
+    madt->nioapics = madt->nioapic_overflow = madt->noverrides = 0;
     collect(t, len, true, madt);
     collect(t, len, false, madt);
+    collect_routing(env, phys, t, len, madt);
     return 0;
 }
 

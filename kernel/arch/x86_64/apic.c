@@ -22,6 +22,7 @@
 #define REG_TPR            0x080
 #define REG_EOI            0x0b0
 #define REG_SVR            0x0f0
+#define REG_IRR            0x200 /* 8 registers of 32 vectors, 0x10 apart */
 #define REG_ICR_LOW        0x300
 #define REG_ICR_HIGH       0x310
 #define REG_LVT_TIMER      0x320
@@ -65,6 +66,11 @@ static void apic_write(uint32_t reg, uint32_t v)
 void apic_eoi(void)
 {
     apic_write(REG_EOI, 0);
+}
+
+bool apic_vector_pending(uint8_t vector)
+{
+    return apic_read(REG_IRR + (vector / 32) * 0x10) & (1u << (vector % 32));
 }
 
 uint32_t apic_id(void)

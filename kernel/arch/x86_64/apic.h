@@ -12,6 +12,9 @@ void apic_init(void);
  * the boot CPU, with the same calibration. Sets this CPU's apic_id. After timer_init. */
 void apic_init_ap(void);
 void apic_eoi(void);
+/* The vector is pending in this CPU's IRR: accepted from the bus, not yet delivered (interrupts
+ * off, or a higher-priority one in service). */
+bool apic_vector_pending(uint8_t vector);
 uint32_t apic_id(void);
 bool apic_x2(void);
 

@@ -90,6 +90,7 @@ static void firmware_report(void *ctx, const char *message)
     kprintf("%s\n", message);
 }
 
+/* Firmware tables are read once, on the boot CPU, whoever asks first (irq_init or smp_boot). */
 static bool read_madt(void)
 {
     const struct acpi_env env = {firmware_map, firmware_report, NULL};
@@ -106,6 +107,14 @@ static bool read_madt(void)
             madt.noverflow ? ", more entries than ACPI_MAX_CPUS (ignored)" : "",
             madt.lapic_phys);
     return true;
+}
+
+const struct acpi_madt *firmware_madt(void)
+{
+    static int state; /* 0: not read yet; 1: read; -1: none usable */
+    if (!state)
+        state = read_madt() ? 1 : -1;
+    return state > 0 ? &madt : NULL;
 }
 
 static bool overlaps(uint64_t s, uint64_t e, uint64_t base, uint64_t end)
@@ -276,7 +285,7 @@ unsigned smp_boot(unsigned max_cpus, void (*ap_entry)(unsigned index))
     unsigned limit = max_cpus && max_cpus < MAX_CPUS ? max_cpus : MAX_CPUS;
     const char *mode = apic_x2() ? "x2apic" : "xapic";
 
-    if (!read_madt()) {
+    if (!firmware_madt()) {
         kprintf("smp: 1 of 1 CPUs online (no usable MADT: the boot CPU only), %s\n", mode);
         return ncpus;
     }

@@ -13,6 +13,10 @@ struct trap_frame {
 #define VEC_FIRST_IRQ    32
 #define VEC_PIC_BASE     0x20 /* legacy 8259s, remapped here and masked */
 #define VEC_APIC_TIMER   0x30
+/* ISA device lines 0-15 through the I/O APIC (irq.h). Clear of the 8259s' range, where their
+ * spurious IRQ 7 and 15 can still arrive, and one priority class above the tick. */
+#define VEC_ISA_FIRST    0x40
+#define VEC_ISA_LAST     0x4f
 /* Inter-processor interrupts, in the highest priority class so that device interrupts never hold
  * one up; their handlers are registered with apic_set_ipi_handler (apic.h). */
 #define VEC_IPI_FIRST    0xf0
