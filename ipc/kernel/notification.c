@@ -3,6 +3,7 @@
 
 #include "abi/ipc.h"
 #include "arch/x86_64/apic.h"
+#include "arch/x86_64/irq.h"
 #include "cap/capspace.h"
 #include "core/panic.h"
 #include "core/process.h"
@@ -18,6 +19,16 @@ struct notification {
 };
 
 static struct kmem_cache notification_cache;
+
+/* Which notification each ISA line signals, under cap_lock. A line is routed to irq_signal
+ * from its first binding until its notification dies; an interrupt that finds no notification
+ * (it died, the line is not unrouted yet) is counted and dropped. */
+static struct irq_binding {
+    struct notification *n;
+    uint64_t bits;
+    bool routed;
+} irq_bindings[IRQ_LINES];
+static uint64_t irq_dropped[IRQ_LINES];
 
 static struct notification *notification_of(struct cap_object *o)
 {
@@ -37,6 +48,44 @@ static void wake_waiters(struct notification *n, bool gone)
     }
 }
 
+/* Lines whose notification died, to unroute once cap_lock is released (notification_flush). */
+static uint32_t unroute_pending;
+
+static void unbind_irqs(struct notification *n)
+{
+    for (unsigned line = 0; line < IRQ_LINES; line++)
+        if (irq_bindings[line].n == n) {
+            irq_bindings[line].n = NULL;
+            irq_bindings[line].routed = false;
+            unroute_pending |= 1u << line;
+        }
+}
+
+/* After cap_lock is released: irq_unbind waits for a running irq_signal, which takes it. */
+static void notification_flush(void)
+{
+    uint32_t lines = __atomic_exchange_n(&unroute_pending, 0, __ATOMIC_ACQ_REL);
+    for (unsigned line = 0; lines; line++, lines >>= 1)
+        if (lines & 1)
+            irq_unbind(line);
+}
+
+/* Interrupt context, interrupts off. */
+static void irq_signal(unsigned line, void *ctx)
+{
+    (void)ctx;
+    spin_lock(&cap_lock);
+    struct irq_binding *b = &irq_bindings[line];
+    if (b->n) {
+        b->n->word |= b->bits;
+        wake_waiters(b->n, false);
+    } else {
+        irq_dropped[line]++;
+    }
+    spin_unlock(&cap_lock);
+    irq_ack(line);
+}
+
 /* No capability that can wait is left: waiters would wait for ever. */
 static void notification_close(struct cap_object *o)
 {
@@ -45,6 +94,7 @@ static void notification_close(struct cap_object *o)
 
 static void notification_destroy(struct cap_object *o)
 {
+    unbind_irqs(notification_of(o));
     wake_waiters(notification_of(o), true);
     kmem_free(&notification_cache, notification_of(o));
 }
@@ -52,6 +102,7 @@ static void notification_destroy(struct cap_object *o)
 static const struct cap_type_ops notification_ops = {
     .close = notification_close,
     .destroy = notification_destroy,
+    .flush = notification_flush,
 };
 
 void notification_init(void)
@@ -137,4 +188,36 @@ long notification_sys_wait(struct process *self, uint64_t h, uint64_t ticks)
     }
     spin_unlock_irqrestore(&cap_lock, flags);
     return r;
+}
+
+long notification_sys_irq_bind(struct process *self, uint64_t control, uint64_t line,
+                               uint64_t h, uint64_t bits)
+{
+    struct notification *n;
+    int err = cap_check_control(self, control);
+    if (err)
+        return err;
+    if (line >= IRQ_LINES || !bits || (bits & ~NOTIFY_BITS_MASK))
+        return ERR_INVAL;
+    uint64_t flags = spin_lock_irqsave(&cap_lock);
+    struct irq_binding *b = &irq_bindings[line];
+    if (!(err = lookup(self, h, CAP_RIGHT_SEND, &n)) && b->n && b->n != n)
+        err = ERR_BUSY;
+    bool route = !err && !b->routed;
+    if (!err) {
+        b->n = n;
+        b->bits = bits;
+        b->routed = true;
+    }
+    spin_unlock_irqrestore(&cap_lock, flags);
+    if (!route)
+        return err;
+    /* Routed outside cap_lock: irq_signal takes it. */
+    if ((err = irq_bind((unsigned)line, irq_signal, NULL))) {
+        flags = spin_lock_irqsave(&cap_lock);
+        b->n = NULL;
+        b->routed = false;
+        spin_unlock_irqrestore(&cap_lock, flags);
+    }
+    return err;
 }

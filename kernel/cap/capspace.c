@@ -66,6 +66,13 @@ void cap_drain(struct cap_object *dead)
     }
 }
 
+void cap_flush(void)
+{
+    for (unsigned t = 0; t < CAP_TYPE_COUNT; t++)
+        if (type_ops[t] && type_ops[t]->flush)
+            type_ops[t]->flush();
+}
+
 void capspace_destroy(struct capspace *cs)
 {
     if (!cs->pages)
@@ -75,6 +82,7 @@ void capspace_destroy(struct capspace *cs)
     cap_table_clear(&cs->t, &dead);
     cap_drain(dead);
     spin_unlock_irqrestore(&cap_lock, flags);
+    cap_flush();
     frame_free(virt_to_phys(cs->t.slots), order_of(cs->pages));
     cs->pages = 0;
 }
@@ -128,6 +136,7 @@ long cap_sys_delete(struct process *self, uint64_t h)
     int err = cap_delete(&self->caps.t, (cap_handle_t)h, &dead);
     cap_drain(dead);
     spin_unlock_irqrestore(&cap_lock, flags);
+    cap_flush();
     return err;
 }
 

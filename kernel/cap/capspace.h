@@ -24,6 +24,9 @@ struct capspace {
 struct cap_type_ops {
     void (*close)(struct cap_object *obj);
     void (*destroy)(struct cap_object *obj);
+    /* Optional: work destroy left for after cap_lock is released (waiting for an interrupt
+     * handler that takes it). */
+    void (*flush)(void);
 };
 void cap_type_register(enum cap_type type, const struct cap_type_ops *ops);
 
@@ -39,6 +42,8 @@ int capspace_create(struct capspace *cs);
 void capspace_destroy(struct capspace *cs);
 /* Under cap_lock: acts on every object of a dead list. */
 void cap_drain(struct cap_object *dead);
+/* After releasing cap_lock following a cap_drain: the types' deferred work. */
+void cap_flush(void);
 /* A root process's first capability: the kernel control object (CAP_ROOT_CONTROL). */
 int capspace_add_control(struct capspace *cs);
 /* A copy of src's capability h (same rights and badge, derived from it) in dst; *out is its

@@ -240,6 +240,11 @@ static long sys_ipc_ctl(struct syscall_frame *f)
     return ipc_sys_ctl(self(), f->rdi, f->rsi, f->rdx);
 }
 
+static long sys_irq_bind(struct syscall_frame *f)
+{
+    return notification_sys_irq_bind(self(), f->rdi, f->rsi, f->rdx, f->r10);
+}
+
 static long sys_unassigned(struct syscall_frame *f)
 {
     (void)f;
@@ -279,7 +284,7 @@ static long (*const syscall_table[SYS_IPC_FIRST])(struct syscall_frame *f) = {
     [SYS_NOTIFY_WAIT] = sys_notify_wait,
     [SYS_IPC_BUFFER] = sys_ipc_buffer,
     [SYS_IPC_CTL] = sys_ipc_ctl,
-    [SYS_IRQ_BIND] = sys_unassigned,
+    [SYS_IRQ_BIND] = sys_irq_bind,
     [31] = sys_unassigned,
 };
 

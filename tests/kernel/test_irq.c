@@ -14,7 +14,11 @@
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/tsc.h"
+#include "core/process.h"
 #include "core/selftest.h"
+#include "core/thread.h"
+#include "lib/kstring.h"
+#include "sched/sched.h"
 #include "lib/err.h"
 
 #define WAIT_US   1000000 /* generous: a TCG vCPU is a host thread that may wait for a core */
@@ -331,4 +335,28 @@ SELFTEST(irq, interrupt_in_flight_at_unbind_is_counted_not_delivered)
     KCHECK(counted);
     KCHECK_EQ(__atomic_load_n(&h.n, __ATOMIC_ACQUIRE), 0);
     KCHECK(ioapic_masked(ioapic_isa_line(0).gsi));
+}
+
+/* tests/user/irq_notify.c binds the PIT's line to a notification and waits: the interrupt must
+ * reach ring 3 as notification bits. The PIT fires every few ticks until the program ends, so
+ * the test does not depend on when the program gets to wait. */
+SELFTEST(irq, user_driver_gets_the_interrupt_as_a_notification)
+{
+    struct process *p;
+    const char *name = "irq_notify";
+    if (!irq_available())
+        return;
+    int err = process_spawn(NULL, name, strlen(name), SCHED_PRIO_DEFAULT, &p);
+    KCHECK(err == 0);
+    if (err)
+        return;
+    for (int i = 0; i < 1000 && __atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != PROCESS_ZOMBIE;
+         i++) {
+        pit_edge();
+        thread_sleep(5);
+    }
+    pit_quiet();
+    int status = process_wait(p);
+    if (status)
+        selftest_fail(__FILE__, __LINE__, "%s ended with %d", name, status);
 }
