@@ -2,7 +2,7 @@
 # Written by scripts/bench_plot.py from ../summary.csv; edit freely and re-run:
 #   cd <run dir>/plots && gnuplot variants.gp
 # Columns of summary.csv used: variant=1 benchmark=2 median=4 p99=6
-set terminal pngcairo size 2240,600 noenhanced font ',9'
+set terminal pngcairo size 6920,600 noenhanced font ',9'
 set output 'variants-gnuplot.png'
 set datafile separator ','
 set title 'variant comparison'
@@ -12,11 +12,11 @@ set logscale y
 set grid ytics
 set key outside top center horizontal title 'variant'
 set style fill solid 0.7 border -1
-set xtics rotate by -40 scale 0 ('context_switch/kernel_thread' 0, 'frame_alloc/order:0' 1, 'frame_alloc/order:9' 2, 'frame_free/order:0' 3, 'kmem_alloc/size:1024' 4, 'kmem_alloc/size:64' 5, 'kmem_free/size:64' 6, 'page_map' 7, 'page_unmap' 8, 'sched_decision/put_prev+pick_next' 9, 'process/spawn' 10, 'process/spawn_wait' 11, 'syscall/getpid' 12, 'syscall/nop_baseline' 13, 'syscall/null' 14, 'yield/cross_as' 15, 'yield/same_as' 16)
-set xrange [-0.6:16.6]
+set xtics rotate by -40 scale 0 ('context_switch/kernel_thread' 0, 'frame_alloc/order:0' 1, 'frame_alloc/order:9' 2, 'frame_free/order:0' 3, 'kmem_alloc/size:1024' 4, 'kmem_alloc/size:64' 5, 'kmem_free/size:64' 6, 'page_map' 7, 'page_unmap' 8, 'sched_decision/put_prev+pick_next' 9, 'cap/check' 10, 'cap/info' 11, 'ipc/call/inter_as/oneway/fast' 12, 'ipc/call_reply/inter_as/as_booted' 13, 'ipc/call_reply/inter_as/fast' 14, 'ipc/call_reply/inter_as/slow' 15, 'ipc/call_reply/intra_as/fast' 16, 'ipc/call_reply/intra_as/slow' 17, 'ipc/nop_baseline' 18, 'ipc/notify/signal_wait/intra_as' 19, 'ipc/reply_recv/inter_as/oneway/fast' 20, 'process/spawn' 21, 'process/spawn_wait' 22, 'syscall/getpid' 23, 'syscall/nop_baseline' 24, 'syscall/null' 25, 'yield/cross_as' 26, 'yield/same_as' 27)
+set xrange [-0.6:27.6]
 # x position of a benchmark name (one slot per benchmark, in CSV order)
-bx(s) = (s eq 'context_switch/kernel_thread') ? 0 : (s eq 'frame_alloc/order:0') ? 1 : (s eq 'frame_alloc/order:9') ? 2 : (s eq 'frame_free/order:0') ? 3 : (s eq 'kmem_alloc/size:1024') ? 4 : (s eq 'kmem_alloc/size:64') ? 5 : (s eq 'kmem_free/size:64') ? 6 : (s eq 'page_map') ? 7 : (s eq 'page_unmap') ? 8 : (s eq 'sched_decision/put_prev+pick_next') ? 9 : (s eq 'process/spawn') ? 10 : (s eq 'process/spawn_wait') ? 11 : (s eq 'syscall/getpid') ? 12 : (s eq 'syscall/nop_baseline') ? 13 : (s eq 'syscall/null') ? 14 : (s eq 'yield/cross_as') ? 15 : (s eq 'yield/same_as') ? 16 : NaN
-variants = 'rr prio'
+bx(s) = (s eq 'context_switch/kernel_thread') ? 0 : (s eq 'frame_alloc/order:0') ? 1 : (s eq 'frame_alloc/order:9') ? 2 : (s eq 'frame_free/order:0') ? 3 : (s eq 'kmem_alloc/size:1024') ? 4 : (s eq 'kmem_alloc/size:64') ? 5 : (s eq 'kmem_free/size:64') ? 6 : (s eq 'page_map') ? 7 : (s eq 'page_unmap') ? 8 : (s eq 'sched_decision/put_prev+pick_next') ? 9 : (s eq 'cap/check') ? 10 : (s eq 'cap/info') ? 11 : (s eq 'ipc/call/inter_as/oneway/fast') ? 12 : (s eq 'ipc/call_reply/inter_as/as_booted') ? 13 : (s eq 'ipc/call_reply/inter_as/fast') ? 14 : (s eq 'ipc/call_reply/inter_as/slow') ? 15 : (s eq 'ipc/call_reply/intra_as/fast') ? 16 : (s eq 'ipc/call_reply/intra_as/slow') ? 17 : (s eq 'ipc/nop_baseline') ? 18 : (s eq 'ipc/notify/signal_wait/intra_as') ? 19 : (s eq 'ipc/reply_recv/inter_as/oneway/fast') ? 20 : (s eq 'process/spawn') ? 21 : (s eq 'process/spawn_wait') ? 22 : (s eq 'syscall/getpid') ? 23 : (s eq 'syscall/nop_baseline') ? 24 : (s eq 'syscall/null') ? 25 : (s eq 'yield/cross_as') ? 26 : (s eq 'yield/same_as') ? 27 : NaN
+variants = 'rr rr-nofast prio prio-nofast'
 nv = words(variants)
 w = 0.8 / nv
 xpos(s, i) = bx(s) - 0.4 + w * (i - 0.5)
