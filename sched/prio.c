@@ -246,15 +246,18 @@ static struct sched_entity *prio_steal(struct sched_rq *busiest)
     return NULL;
 }
 
-static void prio_donate(struct sched_rq *rq, struct sched_entity *from, struct sched_entity *to)
+/* As seL4's fast path: only when nothing queued here outranks `to`. */
+static bool prio_donate(struct sched_rq *rq, struct sched_entity *from, struct sched_entity *to)
 {
-    (void)rq;
     if (from == to)
-        return;
+        return true;
+    if (prio_top(prio_q(rq)->bitmap) > (int)prio_level(to))
+        return false;
     /* The quantum follows the thread of control across the IPC (see rr.c). Priority is not
      * inherited: `to` runs at its own level, and tick/wake-up checks apply to it as usual. */
     to->slice_left = from->slice_left;
     from->slice_left = 0;
+    return true;
 }
 
 static const struct sched_ops prio_ops = {

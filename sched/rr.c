@@ -179,15 +179,18 @@ static struct sched_entity *rr_steal(struct sched_rq *busiest)
     return NULL;
 }
 
-static void rr_donate(struct sched_rq *rq, struct sched_entity *from, struct sched_entity *to)
+/* Round robin ranks nothing above anything else, so the switch is always allowed; fairness
+ * comes from the slice, which the pair shares. */
+static bool rr_donate(struct sched_rq *rq, struct sched_entity *from, struct sched_entity *to)
 {
     (void)rq;
     if (from == to)
-        return;
+        return true;
     /* The quantum follows the thread of control across the IPC: a client cannot get extra CPU
      * time by calling a server, and the server runs on the client's budget. */
     to->slice_left = from->slice_left;
     from->slice_left = 0;
+    return true;
 }
 
 static const struct sched_ops rr_ops = {

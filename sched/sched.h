@@ -59,9 +59,12 @@ struct sched_ops {
     /* Load balancing: remove and return one queued, unpinned entity from busiest for an idle
      * CPU to run, or NULL. */
     struct sched_entity *(*steal)(struct sched_rq *busiest);
-    /* IPC direct switch: `from` hands the CPU to `to` without a pick (DESIGN.md, IPC fast
-     * path); the policy may account for it (e.g. to inherits the remaining slice). */
-    void (*donate)(struct sched_rq *rq, struct sched_entity *from, struct sched_entity *to);
+    /* IPC direct switch (DESIGN.md, IPC fast path): may `from`, running on rq, hand the CPU
+     * straight to the blocked `to`, without a pick and without touching the queue? False when
+     * that would run `to` ahead of something the policy ranks higher; then the IPC takes the
+     * slow path through the scheduler. When true the policy has accounted for the switch
+     * (e.g. `to` inherits the remaining slice). from == to changes nothing. */
+    bool (*donate)(struct sched_rq *rq, struct sched_entity *from, struct sched_entity *to);
 };
 
 /* Registration: a pointer in the `sched_policies` section (the kernel linker script keeps it;

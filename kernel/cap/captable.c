@@ -71,6 +71,7 @@ static struct cap_slot *slot_fill(struct cap_table *t, struct cap_object *obj, u
     s->badge = badge;
     s->obj = obj;
     s->parent = s->first_child = s->prev_sib = s->next_sib = NULL;
+    obj->recv_refs += (rights & CAP_RIGHT_RECEIVE) != 0;
     t->live++;
     return s;
 }
@@ -81,6 +82,7 @@ static struct cap_slot *slot_fill(struct cap_table *t, struct cap_object *obj, u
 static void slot_release(struct cap_slot *s)
 {
     struct cap_table *t = s->table;
+    s->obj->recv_refs -= (s->rights & CAP_RIGHT_RECEIVE) != 0;
     s->handle = vacant(slot_index(s));
     s->type = 0;
     s->rights = 0;
@@ -97,9 +99,11 @@ static void slot_release(struct cap_slot *s)
     free_push(t, s);
 }
 
-static void obj_put(struct cap_object *o, struct cap_object **dead)
+/* The slot holding o (with RECEIVE if could_receive) is already released. */
+static void obj_put(struct cap_object *o, bool could_receive, struct cap_object **dead)
 {
-    if (--o->refs == 0) {
+    if ((--o->refs == 0 || (could_receive && o->recv_refs == 0)) && !o->listed) {
+        o->listed = 1;
         o->next_dead = *dead;
         *dead = o;
     }
@@ -144,8 +148,10 @@ static void delete_slot(struct cap_slot *s, struct cap_object **dead)
         last = c;
     }
     sib_replace(s, s->first_child, last);
-    obj_put(s->obj, dead);
+    struct cap_object *o = s->obj;
+    bool could_receive = s->rights & CAP_RIGHT_RECEIVE;
     slot_release(s);
+    obj_put(o, could_receive, dead);
 }
 
 int cap_insert(struct cap_table *t, struct cap_object *obj, unsigned rights, uint64_t badge,

@@ -12,7 +12,11 @@
  *
  * The table does not own objects: it counts the capabilities naming each object and hands an
  * object back to the caller (on a `dead` list) when its last capability goes away, so that the
- * caller can destroy it after dropping its locks.
+ * caller can destroy it after dropping its locks, or when its last capability with
+ * CAP_RIGHT_RECEIVE goes away while others remain (refs > 0), so that the caller can tell the
+ * senders no receiver is left (an endpoint "closes"). An object is listed at most once (its
+ * `listed` flag; the caller clears it when it takes the object off); the caller looks at refs
+ * to tell the two apart.
  *
  * Not thread-safe. Operations that touch the derivation tree write slots of other tables (the
  * parent's, siblings', children's); see "Locking" in docs/capabilities.md for what the kernel
@@ -51,13 +55,17 @@ static inline uint32_t cap_handle_gen(cap_handle_t h)
 struct cap_object {
     uint32_t type;                /* enum cap_type, fixed by cap_object_init */
     uint32_t refs;                /* capabilities naming the object, across all tables */
-    struct cap_object *next_dead; /* link on a caller's dead list once refs reaches 0 */
+    uint32_t recv_refs;           /* ... of which hold CAP_RIGHT_RECEIVE */
+    uint32_t listed;              /* on a dead list; the caller clears it when it takes it off */
+    struct cap_object *next_dead; /* link on a caller's dead list */
 };
 
 static inline void cap_object_init(struct cap_object *o, enum cap_type type)
 {
     o->type = type;
     o->refs = 0;
+    o->recv_refs = 0;
+    o->listed = 0;
     o->next_dead = 0;
 }
 
@@ -151,8 +159,9 @@ int cap_transfer(struct cap_table *src, cap_handle_t h, unsigned carrier_rights,
                  struct cap_table *dst, enum cap_xfer mode, cap_handle_t *out);
 
 /* Deletes every descendant of h, in every table, and returns their number; h itself and its
- * handle stay valid. O(descendants). Never frees the object (h still names it). Lookup errors
- * as cap_lookup. */
+ * handle stay valid. O(descendants). Never frees the object (h still names it) and never takes
+ * its last RECEIVE capability (a descendant's rights are a subset of h's, so if any of them
+ * could receive, h can). Lookup errors as cap_lookup. */
 int cap_revoke(struct cap_table *t, cap_handle_t h);
 
 /* Deletes every capability in t, as cap_delete does, for process teardown; objects left with

@@ -8,6 +8,15 @@ struct syscall_frame {
     uint64_t r9, r8, r10, rdx, rsi, rdi, nr, rflags, rip, rsp;
 };
 
+/* IPC system calls (numbers from SYS_IPC_FIRST) save every user register, below the common
+ * frame, at the top of the thread's kernel stack: a thread blocked in IPC can then be resumed
+ * straight from here, by the fast path or by a continuation, whatever its kernel stack held.
+ * On the way out every register comes back from here, rax from `nr` (the result). */
+struct ipc_frame {
+    uint64_t r15, r14, r13, r12, rbp, rbx;
+    struct syscall_frame s;
+};
+
 void syscall_init(void);
 /* The same MSR and CR4 set-up on each further CPU. */
 void syscall_init_cpu(void);

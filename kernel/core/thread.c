@@ -132,7 +132,7 @@ void schedule_locked(struct percpu *cpu, bool yield)
     cpu->last_prev = prev;
     if (next->kstack) {
         /* Where ring 3 enters the kernel: interrupts through the TSS, syscalls through GS. */
-        cpu->kernel_rsp = (uint64_t)next->kstack + (PAGE_SIZE << KSTACK_ORDER);
+        cpu->kernel_rsp = thread_stack_top(next);
         tss_set_rsp0(cpu->kernel_rsp);
     }
     /* Kernel threads run on whatever address space is loaded (the kernel half is shared), so
@@ -147,6 +147,29 @@ void schedule_locked(struct percpu *cpu, bool yield)
     /* Back on prev, resumed by another thread's switch, possibly on another CPU. */
     cpu = this_cpu();
     finish_switch(cpu, cpu->last_prev);
+}
+
+void thread_finish_switch(void)
+{
+    struct percpu *cpu = this_cpu();
+    finish_switch(cpu, cpu->last_prev);
+}
+
+bool thread_direct_switch(struct percpu *cpu, struct thread *from, struct thread *to)
+{
+    if (cpu->need_resched || !policy->donate(&cpu->rq, &from->se, &to->se))
+        return false;
+    from->state = THREAD_BLOCKED;
+    to->state = THREAD_RUNNING;
+    cpu->current = to;
+    cpu->rq.running = to->se.prio + 1;
+    cpu->kernel_rsp = thread_stack_top(to);
+    tss_set_rsp0(cpu->kernel_rsp);
+    if (cpu->loaded_vs != to->vs)
+        tlb_switch_to(to->vs);
+    __asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t(*)[512])from->fpu));
+    __asm__ volatile("fxrstor64 %0" : : "m"(*(const uint8_t(*)[512])to->fpu));
+    return true;
 }
 
 void schedule(bool yield)

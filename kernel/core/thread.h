@@ -18,8 +18,33 @@ enum thread_state { THREAD_READY, THREAD_RUNNING, THREAD_BLOCKED, THREAD_SUSPEND
 #define THREAD_PENDING_KILL    1u
 #define THREAD_PENDING_SUSPEND 2u
 
+struct percpu;
 struct process;
 struct vmspace;
+struct endpoint;
+struct notification;
+
+/* Where a thread stands in endpoint IPC (ipc/kernel/). All of it is protected by cap_lock. */
+enum ipc_wait {
+    IPC_IDLE,        /* not in IPC, or its IPC has completed (the result is in its frame) */
+    IPC_SENDING,     /* queued on ep to send (call or send) */
+    IPC_RECEIVING,   /* queued on ep to receive */
+    IPC_AWAIT_REPLY, /* its call was received; waiting for `replier` to reply */
+    IPC_NOTIFY_WAIT, /* waiting on notification `ntfn` */
+};
+
+struct thread_ipc {
+    enum ipc_wait wait;
+    bool is_call;             /* IPC_SENDING: a call (the receiver will owe a reply) */
+    uint8_t rights;           /* rights of the capability it sends through (GRANT for caps) */
+    uint64_t badge;           /* badge of that capability, delivered to the receiver */
+    struct endpoint *ep;      /* IPC_SENDING / IPC_RECEIVING: queued here */
+    struct notification *ntfn; /* IPC_NOTIFY_WAIT */
+    struct thread *next, *prev; /* queue links */
+    struct thread *reply_to;  /* the caller this thread owes a reply */
+    struct thread *replier;   /* IPC_AWAIT_REPLY: the thread that owes it one */
+    uintptr_t buffer;         /* its struct ipc_buffer in user space, 0 if none */
+};
 
 /* Threads waiting for a condition that the caller's own lock protects. */
 struct waitq {
@@ -48,6 +73,7 @@ struct thread {
     int exit_status;
     bool exited;  /* it has ended (its stack may still be in use until the final switch) */
     bool joining; /* a SYS_THREAD_JOIN has claimed it */
+    struct thread_ipc ipc;
 };
 
 /* Picks the policy by name (an unknown name is reported as a boot-option error, counted in the
@@ -89,6 +115,29 @@ const char *sched_policy_name(void);
 void waitq_wait(struct waitq *wq, struct spinlock *lock);
 /* Wakes every thread on wq; the caller holds the lock that protects it. */
 void waitq_wake_all(struct waitq *wq);
+
+/* Blocks the caller until thread_wake, a kill, or (deadline_tick nonzero) the first tick at or
+ * after deadline_tick. `lock` is held, interrupts off; it is released once the thread is
+ * marked blocked and held again on return. Returns at once if the caller is being killed.
+ * The caller re-checks its condition, as with waitq_wait. */
+void thread_block(struct spinlock *lock, uint64_t deadline_tick);
+/* Makes a thread blocked by thread_block runnable, where the policy places it; interrupts off.
+ * A thread that is not blocked is left alone. */
+void thread_wake(struct thread *t);
+/* IPC direct switch, with this CPU's queue lock held and interrupts off: `from` (running) blocks
+ * and `to` (blocked, last ran here) runs in its place, without a pick and without touching the
+ * run queue, if the policy agrees (its donate hook) and no reschedule is pending. Switches the
+ * address space, the FPU state and the kernel entry stack, but not the stack the caller runs on:
+ * the caller leaves for ring 3 as `to` itself. False, and nothing changed, when refused. */
+bool thread_direct_switch(struct percpu *cpu, struct thread *from, struct thread *to);
+/* First thing a thread does when it resumes somewhere other than after its own
+ * context_switch call (the IPC continuation): the lock handover of a switch. */
+void thread_finish_switch(void);
+/* Top of t's kernel stack: where its syscall or IPC frame sits. */
+static inline uint64_t thread_stack_top(const struct thread *t)
+{
+    return (uint64_t)t->kstack + (4096ul << THREAD_KSTACK_ORDER);
+}
 
 /* Keeps the running t on its CPU (on) or lets it move again; returns the CPU's index. */
 unsigned thread_pin(struct thread *t, bool on);

@@ -34,6 +34,32 @@ void thread_sleep_until(uint64_t tick)
     irq_restore(flags);
 }
 
+void thread_block(struct spinlock *lock, uint64_t deadline_tick)
+{
+    struct percpu *cpu = this_cpu();
+    struct thread *self = cpu->current;
+    spin_lock(&cpu->rq_lock);
+    if (thread_killed(self)) {
+        spin_unlock(&cpu->rq_lock);
+        return;
+    }
+    if (deadline_tick) {
+        self->wake_tick = deadline_tick;
+        self->sleep_next = cpu->sleepers;
+        cpu->sleepers = self;
+        self->sleeping = true;
+    }
+    self->state = THREAD_BLOCKED;
+    spin_unlock(lock);
+    schedule_locked(cpu, false);
+    spin_lock(lock);
+}
+
+void thread_wake(struct thread *t)
+{
+    wake_placed(t);
+}
+
 /* Under the run queue lock, from the tick. Sleepers are few (tests, timeouts), so a list scan
  * per tick is cheaper than keeping it sorted. */
 static void wake_sleepers(struct percpu *cpu)

@@ -2,6 +2,7 @@
 
 #include "abi/syscall.h"
 #include "arch/x86_64/cpu.h"
+#include "core/syscall.h"
 #include "lib/err.h"
 #include "lib/kstring.h"
 #include "mm/frames.h"
@@ -159,6 +160,33 @@ bool vmspace_is_mapped(struct vmspace *vs, uintptr_t va)
     bool mapped = pte && (*pte & PTE_P);
     spin_unlock_irqrestore(&vs->lock, flags);
     return mapped;
+}
+
+int vmspace_copy(struct vmspace *vs, uintptr_t va, void *buf, size_t n, bool to_user)
+{
+    if (!user_range_ok(va, n))
+        return ERR_FAULT;
+    uint64_t need = PTE_P | PTE_U | (to_user ? PTE_W : 0);
+    uint64_t flags = spin_lock_irqsave(&vs->lock);
+    int err = 0;
+    for (size_t done = 0; done < n && !err;) {
+        uintptr_t at = va + done;
+        size_t chunk = PAGE_SIZE - (at & (PAGE_SIZE - 1));
+        chunk = chunk < n - done ? chunk : n - done;
+        uint64_t *pte = paging_user_pte(vs->root, at & ~(PAGE_SIZE - 1), NULL);
+        if (!pte || (*pte & need) != need) {
+            err = ERR_FAULT;
+            break;
+        }
+        char *kva = (char *)phys_to_virt(*pte & PTE_ADDR) + (at & (PAGE_SIZE - 1));
+        if (to_user)
+            memcpy(kva, (char *)buf + done, chunk);
+        else
+            memcpy((char *)buf + done, kva, chunk);
+        done += chunk;
+    }
+    spin_unlock_irqrestore(&vs->lock, flags);
+    return err;
 }
 
 static void free_table(uint64_t *table, unsigned level)

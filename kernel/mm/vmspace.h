@@ -2,6 +2,7 @@
  * pages, each backed by its own frame. */
 #pragma once
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "arch/x86_64/percpu.h"
@@ -38,6 +39,11 @@ void vmspace_unmap_range(struct vmspace *vs, uintptr_t start, uintptr_t end);
 /* Changes the rights of a mapped page (ERR_NOENT if unmapped, ERR_INVAL for W+X). */
 int vmspace_protect_page(struct vmspace *vs, uintptr_t va, unsigned prot);
 bool vmspace_is_mapped(struct vmspace *vs, uintptr_t va);
+/* Copies n bytes between buf and the user range at va of vs, which need not be the loaded
+ * address space (IPC writes a receiver's buffer from the sender's side). The pages must be
+ * mapped user-accessible, and writable for to_user; ERR_FAULT otherwise (a prefix may have
+ * been copied). The page tables are locked for the copy, so no page is freed under it. */
+int vmspace_copy(struct vmspace *vs, uintptr_t va, void *buf, size_t n, bool to_user);
 /* Frees every user frame and page table, then the PML4, once no CPU can use them. Interrupts
  * on (other CPUs may have to drop it). */
 void vmspace_destroy(struct vmspace *vs);

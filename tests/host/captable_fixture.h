@@ -31,23 +31,31 @@ static __attribute__((unused)) void tbl_fini(struct tbl *x)
 struct obj {
     struct cap_object hdr; /* first, so a dead-list pointer converts back */
     int deaths;
+    int closes; /* listed while capabilities remain: the last RECEIVE one went */
 };
 
 static __attribute__((unused)) void obj_init(struct obj *o, enum cap_type type)
 {
     cap_object_init(&o->hdr, type);
     o->deaths = 0;
+    o->closes = 0;
 }
 
-/* Empties a dead list, counting each object's deaths; returns the list's length. */
+/* Empties a dead list, counting each object's deaths (no capability left) and closes (no
+ * RECEIVE capability left); returns the number of deaths. */
 static __attribute__((unused)) int reap(struct cap_object **dead)
 {
     int n = 0;
     while (*dead) {
         struct obj *o = (struct obj *)*dead;
         *dead = o->hdr.next_dead;
-        o->deaths++;
-        n++;
+        o->hdr.listed = 0;
+        if (o->hdr.refs == 0) {
+            o->deaths++;
+            n++;
+        } else {
+            o->closes++;
+        }
     }
     return n;
 }

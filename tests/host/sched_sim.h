@@ -325,7 +325,9 @@ SIM_FN bool m_donate(unsigned c)
     int cur = m.curr[c], e = random_in_state(BLOCKED);
     if (e < 0 || (sim.se[e].pinned && (unsigned)e % NCPU != c))
         return false;
-    sim.ops->donate(&sim.rq[c], E(&sim, cur), E(&sim, e));
+    /* A refusal (a higher-ranked entity is queued) changes nothing: the call goes slow. */
+    if (!sim.ops->donate(&sim.rq[c], E(&sim, cur), E(&sim, e)))
+        return false;
     m.slice[e] = m.slice[cur];
     m.slice[cur] = 0;
     m.state[cur] = BLOCKED;

@@ -261,7 +261,13 @@ TEST(cap_last_reference_once)
     CHECK_EQ(cap_insert(&a.t, &p.hdr, CAP_RIGHT_MAP, 0, &pr), 0);
     CHECK_EQ(o.hdr.refs, 4);
 
+    /* r1 was the only capability that could receive: the object is listed, still alive, so
+     * that the caller can close it. */
+    CHECK_EQ(o.hdr.recv_refs, 1);
     CHECK_EQ(cap_delete(&a.t, r1, &dead), 0);
+    CHECK(dead == &o.hdr && o.hdr.refs == 3 && o.hdr.recv_refs == 0);
+    dead = NULL;
+    o.hdr.listed = 0;
     CHECK_EQ(cap_delete(&b.t, r2, &dead), 0);
     CHECK_EQ(cap_delete(&b.t, d1, &dead), 0);
     CHECK(dead == NULL);

@@ -335,6 +335,12 @@ TEST(cap_model_random_ops)
         for (; dead; n++) {
             int o = (int)((struct obj *)dead - objs);
             dead = dead->next_dead;
+            objs[o].hdr.listed = 0;
+            if (objs[o].hdr.refs) { /* closed: its last RECEIVE capability went */
+                CHECK_EQ(objs[o].hdr.recv_refs, 0);
+                n--;
+                continue;
+            }
             CHECK_EQ(mrefs[o], 0);
             mtype[o] = 1 + (int)below(CAP_TYPE_COUNT - 1);
             obj_init(&objs[o], (enum cap_type)mtype[o]);

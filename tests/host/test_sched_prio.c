@@ -361,11 +361,17 @@ TEST(prio_donate_passes_remaining_slice)
     s->ops->dequeue(&s->rq[0], E(s, 1)); /* 1: a low-priority server, blocked in receive */
     CHECK_EQ(pick(s, 0), 0);
     CHECK(!tick(s, 0, 0));
-    s->ops->donate(&s->rq[0], E(s, 0), E(s, 1));
+    /* 2 (10) is queued above the server (3): a direct switch would run 1 ahead of it. */
+    CHECK(!s->ops->donate(&s->rq[0], E(s, 0), E(s, 1)));
+    CHECK_EQ(E(s, 0)->slice_left, 5);
+    /* At the queued level it may: 1 runs on 0's remaining slice. */
+    E(s, 1)->prio = 10;
+    CHECK(s->ops->donate(&s->rq[0], E(s, 0), E(s, 1)));
     CHECK_EQ(E(s, 1)->slice_left, 5);
     CHECK_EQ(E(s, 0)->slice_left, 0);
     CHECK_EQ(s->rq[0].nr_queued, 1);
-    CHECK(tick(s, 0, 1)); /* no priority inheritance: 2 (10) is queued above the server (3) */
+    CHECK(s->ops->donate(&s->rq[0], E(s, 1), E(s, 1))); /* self: no change */
+    CHECK_EQ(E(s, 1)->slice_left, 5);
 }
 
 /* ---- randomized stress against a shadow model ------------------------------------------ */

@@ -344,12 +344,12 @@ TEST(rr_donate_passes_remaining_slice)
     CHECK_EQ(pick(s, 0), 0);
     CHECK_EQ(ticks_until_preempt(s, 0, 0, 2), 0);
     /* 0 calls 1 (blocked in receive): 1 runs on 0's remaining 3 ticks. */
-    s->ops->donate(&s->rq[0], E(s, 0), E(s, 1));
+    CHECK(s->ops->donate(&s->rq[0], E(s, 0), E(s, 1)));
     CHECK_EQ(E(s, 1)->slice_left, 3);
     CHECK_EQ(E(s, 0)->slice_left, 0);
     CHECK_EQ(s->rq[0].nr_queued, 1); /* donate does not touch the queue */
     CHECK_EQ(ticks_until_preempt(s, 0, 1, 10), 3);
-    s->ops->donate(&s->rq[0], E(s, 1), E(s, 1)); /* self: no change */
+    CHECK(s->ops->donate(&s->rq[0], E(s, 1), E(s, 1))); /* self: no change */
     CHECK_EQ(E(s, 1)->slice_left, 0);
 }
 

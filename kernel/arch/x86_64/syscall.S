@@ -3,6 +3,9 @@
  * rip and rflags as the instruction left them. */
 #include "arch/x86_64/percpu_offsets.h"
 
+/* SYS_IPC_FIRST (an enum in abi/syscall.h; ipc/kernel/fastpath.c asserts the value). */
+#define IPC_FIRST 32
+
     .text
     .globl syscall_entry
 syscall_entry:
@@ -19,6 +22,8 @@ syscall_entry:
     pushq %r10
     pushq %r8
     pushq %r9
+    cmp $IPC_FIRST, %rax
+    jae ipc_entry
     sti
     mov %rsp, %rdi
     call syscall_dispatch
@@ -35,6 +40,56 @@ syscall_entry:
     popq %rsp
     swapgs
     sysretq
+
+/* IPC: the rest of the user registers complete a struct ipc_frame; interrupts stay off, so
+ * the fast path runs from here to sysret without one. */
+ipc_entry:
+    pushq %rbx
+    pushq %rbp
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    mov %rsp, %rdi
+    call ipc_syscall
+    cli
+    /* fall through */
+
+/* Leaves for ring 3 through the ipc_frame at rsp, interrupts off. */
+ipc_exit:
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbp
+    popq %rbx
+    popq %r9
+    popq %r8
+    popq %r10
+    popq %rdx
+    popq %rsi
+    popq %rdi
+    popq %rax
+    popq %r11
+    popq %rcx
+    popq %rsp
+    swapgs
+    sysretq
+
+/* ipc_return_to(frame): the fast path's way out, as the thread it switched to (whose frame
+ * that is); what the caller had on its own kernel stack is abandoned. */
+    .globl ipc_return_to
+ipc_return_to:
+    mov %rdi, %rsp
+    jmp ipc_exit
+
+/* Where a thread that the fast path blocked resumes when the scheduler switches to it:
+ * context_switch returns here with rsp at the thread's ipc_frame. */
+    .globl ipc_resume
+ipc_resume:
+    call ipc_resumed
+    cli
+    jmp ipc_exit
 
 /* enter_user(rip, rsp, arg): leave the kernel for the first time, with a clean register file. */
     .globl enter_user
