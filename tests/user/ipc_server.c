@@ -8,7 +8,9 @@
  *   3  its first recv failed (the endpoint capability it was handed does not work)
  *   4  recv/reply_recv failed later
  *   5  OP_EXIT after errors: an OP_SEQ out of order or corrupted, a malformed request, or a
- *      failed server-side operation (each printed) */
+ *      failed server-side operation (each printed)
+ *   6  the handed capability is not an endpoint, or this process (spawned by another, so
+ *      with no capability but the handed one) could use the kernel control capability */
 #include "ipc_test.h"
 
 /* In .bss, aligned so that its 528 bytes never cross a page (sys_ipc_buffer's rule). */
@@ -60,6 +62,16 @@ int main(void)
     cap_t ep = (cap_t)sys_start_arg;
     if (!ep)
         return 2;
+    if (CAP_INFO_TYPE(sys_cap_info(ep)) != CAP_TYPE_ENDPOINT)
+        return 6;
+    /* Only processes the kernel starts hold CAP_ROOT_CONTROL; here that handle is either
+     * unused or names the endpoint we were handed. */
+    struct ipc_stats stats;
+    long ctl = sys_ipc_ctl(CAP_ROOT_CONTROL, IPC_CTL_STATS, (uint64_t)&stats);
+    if (ctl != ERR_TYPE && ctl != ERR_STALE) {
+        printf("ipc_server: IPC_CTL_STATS with handle %#x returned %ld\n", CAP_ROOT_CONTROL, ctl);
+        return 6;
+    }
     if (sys_ipc_buffer(&buf) != 0)
         return 3;
 
