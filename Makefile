@@ -45,7 +45,7 @@ KLDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx
 
 KERNEL_SRCS := $(wildcard kernel/arch/x86_64/*.c kernel/core/*.c kernel/mm/*.c kernel/lib/*.c \
                           kernel/cap/*.c kernel/trace/*.c sched/*.c bench/libbench/*.c \
-                          bench/kernel/*.c tests/kernel/*.c)
+                          ipc/kernel/*.c bench/kernel/*.c tests/kernel/*.c)
 KERNEL_ASM  := $(wildcard kernel/arch/x86_64/*.S)
 KERNEL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(KERNEL_SRCS)) $(patsubst %.S,$(BUILD)/%.o,$(KERNEL_ASM))
 KERNEL_ELF  := $(BUILD)/kernel.elf

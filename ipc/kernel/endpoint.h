@@ -72,6 +72,9 @@ void ipc_slowpath(struct ipc_frame *f);
 /* A thread leaving its process: off every queue, its caller released with ERR_PIPE, its
  * replier told to forget it. */
 void ipc_thread_exit(struct thread *t);
+/* Waits, under cap_lock, until the IPC the caller has set up completes (returns the result
+ * from its frame), it is killed (ERR_INTR) or the deadline passes (ERR_TIMEDOUT). */
+long ipc_wait_done(struct thread *self, bool timed, uint64_t deadline);
 /* Completes a blocked thread's IPC with `result` (in its frame) and wakes it. */
 void ipc_complete(struct thread *t, long result);
 

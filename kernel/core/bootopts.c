@@ -13,7 +13,9 @@ struct boot_options bootopt = {
     .quota_procs = 128,
     .quota_threads = 512,
     .quota_mem_kib = 64 * 1024,
+    .quota_caps = 64,
     .pcid = true,
+    .fastpath = true,
 };
 static uint64_t seen;
 
@@ -62,6 +64,16 @@ static const struct opt_desc options[] = {
      .min = 256,
      .max = 1ul << 34,
      .help = "memory (pages, page tables, kernel stacks) such a process tree may hold, in KiB"},
+    {.name = "quota_caps",
+     .type = OPT_UINT,
+     .offset = offsetof(struct boot_options, quota_caps),
+     .min = 1,
+     .max = 4096,
+     .help = "capabilities each process's table holds"},
+    {.name = "fastpath",
+     .type = OPT_BOOL,
+     .offset = offsetof(struct boot_options, fastpath),
+     .help = "IPC register fast path for call and reply_recv (off: every IPC takes the slow path)"},
     {.name = "pcid",
      .type = OPT_BOOL,
      .offset = offsetof(struct boot_options, pcid),

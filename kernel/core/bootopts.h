@@ -12,8 +12,9 @@ struct boot_options {
     char trace[64];
     char sched[16];
     uint64_t quantum_us;
-    uint64_t quota_procs, quota_threads, quota_mem_kib;
+    uint64_t quota_procs, quota_threads, quota_mem_kib, quota_caps;
     bool pcid;
+    bool fastpath;
     uint64_t smp; /* CPUs to run, boot CPU included; 0 (not given): all */
 };
 

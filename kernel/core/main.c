@@ -19,6 +19,8 @@
 #include "core/console.h"
 #include "core/panic.h"
 #include "core/process.h"
+#include "cap/capspace.h"
+#include "ipc/kernel/ipc.h"
 #include "core/selftest.h"
 #include "core/syscall.h"
 #include "core/thread.h"
@@ -72,6 +74,8 @@ void kmain(uint32_t magic, uint32_t mbi_phys, uint64_t entry_tsc)
     process_default_limits[RES_THREADS] = bootopt.quota_threads;
     process_default_limits[RES_FRAMES] = bootopt.quota_mem_kib / (PAGE_SIZE / 1024);
     process_init();
+    cap_quota = (unsigned)bootopt.quota_caps;
+    ipc_init(bootopt.fastpath);
     syscall_init();
     apic_init();
     timer_init();

@@ -1,6 +1,8 @@
 /* Process lifecycle: spawn from a boot module, exit, the zombie state, wait, kill, orphans and
  * the reaper. Threads inside a process are in process_thread.c, quotas in quota.c. */
 #include "core/process.h"
+#include "cap/capspace.h"
+#include "ipc/kernel/ipc.h"
 
 #include "core/bootinfo.h"
 #include "core/console.h"
@@ -112,14 +114,56 @@ static void uncharge_shell(struct process *p)
     spin_unlock_irqrestore(&process_lock, flags);
 }
 
+static int spawn(struct process *parent, const char *name, size_t len, unsigned prio,
+                 const char *arg, size_t arg_len, uint64_t give_cap, struct process **out);
+
 int process_spawn(struct process *parent, const char *name, size_t len, unsigned prio,
                   struct process **out)
 {
-    return process_spawn_arg(parent, name, len, prio, NULL, 0, out);
+    return spawn(parent, name, len, prio, NULL, 0, 0, out);
 }
 
 int process_spawn_arg(struct process *parent, const char *name, size_t len, unsigned prio,
                       const char *arg, size_t arg_len, struct process **out)
+{
+    return spawn(parent, name, len, prio, arg, arg_len, 0, out);
+}
+
+/* The child's capability table: a root process gets the control capability first (so that it
+ * is CAP_ROOT_CONTROL); a child gets a copy of give_cap, if any, whose handle becomes its start
+ * argument. The table's frames are charged like any other memory of the child's. */
+static int make_capspace(struct process *p, struct process *parent, uint64_t give_cap)
+{
+    int err = quota_charge_frames(&p->vs, capspace_pages());
+    if (err)
+        return err;
+    if ((err = capspace_create(&p->caps))) {
+        quota_charge_frames(&p->vs, -(int64_t)capspace_pages());
+        return err;
+    }
+    if (!parent)
+        return capspace_add_control(&p->caps);
+    if (!give_cap)
+        return 0;
+    cap_handle_t h;
+    if (give_cap > UINT32_MAX)
+        return ERR_BADF;
+    if ((err = capspace_copy(&parent->caps, (cap_handle_t)give_cap, &p->caps, &h)))
+        return err;
+    p->start_arg = h;
+    return 0;
+}
+
+static void drop_capspace(struct process *p)
+{
+    if (p->caps.pages) {
+        capspace_destroy(&p->caps);
+        quota_charge_frames(&p->vs, -(int64_t)capspace_pages());
+    }
+}
+
+static int spawn(struct process *parent, const char *name, size_t len, unsigned prio,
+                 const char *arg, size_t arg_len, uint64_t give_cap, struct process **out)
 {
     if (arg && arg_len >= PROCESS_ARG_MAX)
         return ERR_INVAL;
@@ -155,8 +199,11 @@ int process_spawn_arg(struct process *parent, const char *name, size_t len, unsi
     err = load_segments(p, phys_to_virt(m->start), &elf, arg, arg_len);
     struct thread *t = NULL;
     if (!err)
+        err = make_capspace(p, parent, give_cap);
+    if (!err)
         err = process_add_thread(p, p->entry, p->stack_top, p->start_arg, prio, &t);
     if (err) {
+        drop_capspace(p);
         vmspace_destroy(&p->vs);
         uncharge_shell(p);
         kmem_free(&process_cache, p);
@@ -255,6 +302,7 @@ void process_thread_exit(int status)
      * address space that the last thread has freed meanwhile. Once `exited` or the zombie state
      * is visible, joiners and reapers spin until this stack is released, so nothing may
      * preempt the way there either. */
+    ipc_thread_exit(self);
     irq_disable();
     spin_lock(&process_lock);
     self->exit_status = status;
@@ -263,9 +311,12 @@ void process_thread_exit(int status)
         self->vs = NULL; /* a kernel thread from here on: no switch reloads the dying tables */
     spin_unlock(&process_lock);
     if (last) {
-        /* The address space goes now (a fork bomb's memory comes back at once), with
-         * interrupts on: other CPUs may have to be asked to drop it. */
+        /* The address space and the capabilities go now (a fork bomb's memory comes back at
+         * once, and clients of an endpoint only this process could receive on learn at once
+         * that it is closed), with interrupts on: other CPUs may have to be asked to drop the
+         * address space. */
         irq_enable();
+        drop_capspace(p);
         vmspace_destroy(&p->vs);
         irq_disable();
     }
@@ -311,7 +362,8 @@ int process_wait(struct process *p)
     return status;
 }
 
-long process_sys_spawn(struct process *self, uintptr_t name, size_t len, unsigned prio)
+long process_sys_spawn(struct process *self, uintptr_t name, size_t len, unsigned prio,
+                       uint64_t give_cap)
 {
     char buf[MODULE_NAME_MAX];
     if (prio >= SCHED_PRIO_LEVELS)
@@ -323,7 +375,7 @@ long process_sys_spawn(struct process *self, uintptr_t name, size_t len, unsigne
     if (copy_from_user(buf, name, len))
         return ERR_FAULT;
     struct process *child;
-    int err = process_spawn(self, buf, len, prio, &child);
+    int err = spawn(self, buf, len, prio, NULL, 0, give_cap, &child);
     return err ? err : (long)child->pid;
 }
 

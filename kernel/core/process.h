@@ -10,6 +10,7 @@
 
 #include "abi/syscall.h"
 #include "arch/x86_64/spinlock.h"
+#include "cap/capspace.h"
 #include "core/thread.h"
 #include "mm/vmspace.h"
 
@@ -23,6 +24,7 @@ enum process_state { PROCESS_LIVE, PROCESS_ZOMBIE };
 
 struct process {
     struct vmspace vs;
+    struct capspace caps;
     uint32_t pid;
     enum process_state state;
     int exit_status;
@@ -77,7 +79,8 @@ __attribute__((noreturn)) void process_thread_exit(int status);
 __attribute__((noreturn)) void process_exit(int status);
 
 /* System calls; `self` is the caller's process. */
-long process_sys_spawn(struct process *self, uintptr_t name, size_t len, unsigned prio);
+long process_sys_spawn(struct process *self, uintptr_t name, size_t len, unsigned prio,
+                       uint64_t give_cap);
 long process_sys_wait(struct process *self, int64_t pid, uintptr_t status);
 long process_sys_kill(struct process *self, int64_t pid);
 long process_sys_thread_create(struct process *self, uintptr_t entry, uintptr_t stack_top,

@@ -10,10 +10,12 @@
 #include "arch/x86_64/cpufeat.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/trap.h"
+#include "cap/capspace.h"
 #include "core/console.h"
 #include "core/mem_syscalls.h"
 #include "core/process.h"
 #include "core/thread.h"
+#include "ipc/kernel/ipc.h"
 #include "lib/err.h"
 #include "lib/kstring.h"
 
@@ -107,7 +109,7 @@ static long sys_yield(struct syscall_frame *f)
 
 static long sys_spawn(struct syscall_frame *f)
 {
-    return process_sys_spawn(self(), f->rdi, f->rsi, f->rdx);
+    return process_sys_spawn(self(), f->rdi, f->rsi, f->rdx, f->r10);
 }
 
 static long sys_wait(struct syscall_frame *f)
@@ -185,7 +187,60 @@ static long sys_pin(struct syscall_frame *f)
     return thread_pin(thread_current(), f->rdi == 1);
 }
 
-static long (*const syscall_table[SYS_COUNT])(struct syscall_frame *f) = {
+static long sys_cap_derive(struct syscall_frame *f)
+{
+    return cap_sys_derive(self(), f->rdi, f->rsi, f->rdx);
+}
+
+static long sys_cap_delete(struct syscall_frame *f)
+{
+    return cap_sys_delete(self(), f->rdi);
+}
+
+static long sys_cap_revoke(struct syscall_frame *f)
+{
+    return cap_sys_revoke(self(), f->rdi);
+}
+
+static long sys_cap_info(struct syscall_frame *f)
+{
+    return cap_sys_info(self(), f->rdi);
+}
+
+static long sys_endpoint_create(struct syscall_frame *f)
+{
+    (void)f;
+    return endpoint_sys_create(self());
+}
+
+static long sys_notification_create(struct syscall_frame *f)
+{
+    (void)f;
+    return notification_sys_create(self());
+}
+
+static long sys_signal(struct syscall_frame *f)
+{
+    return notification_sys_signal(self(), f->rdi, f->rsi);
+}
+
+static long sys_notify_wait(struct syscall_frame *f)
+{
+    return notification_sys_wait(self(), f->rdi, f->rsi);
+}
+
+static long sys_ipc_buffer(struct syscall_frame *f)
+{
+    return ipc_sys_buffer(thread_current(), f->rdi);
+}
+
+static long sys_ipc_ctl(struct syscall_frame *f)
+{
+    return ipc_sys_ctl(self(), f->rdi, f->rsi, f->rdx);
+}
+
+/* The calls below SYS_IPC_FIRST; the IPC calls enter through ipc_syscall (syscall.S). */
+static long (*const syscall_table[SYS_IPC_FIRST])(struct syscall_frame *f) = {
     [SYS_NULL] = sys_null,
     [SYS_EXIT] = sys_exit,
     [SYS_WRITE] = sys_write,
@@ -206,12 +261,22 @@ static long (*const syscall_table[SYS_COUNT])(struct syscall_frame *f) = {
     [SYS_SLEEP] = sys_sleep,
     [SYS_GETTID] = sys_gettid,
     [SYS_PIN] = sys_pin,
+    [SYS_CAP_DERIVE] = sys_cap_derive,
+    [SYS_CAP_DELETE] = sys_cap_delete,
+    [SYS_CAP_REVOKE] = sys_cap_revoke,
+    [SYS_CAP_INFO] = sys_cap_info,
+    [SYS_ENDPOINT_CREATE] = sys_endpoint_create,
+    [SYS_NOTIFICATION_CREATE] = sys_notification_create,
+    [SYS_SIGNAL] = sys_signal,
+    [SYS_NOTIFY_WAIT] = sys_notify_wait,
+    [SYS_IPC_BUFFER] = sys_ipc_buffer,
+    [SYS_IPC_CTL] = sys_ipc_ctl,
 };
 
 long syscall_dispatch(struct syscall_frame *f)
 {
     /* All 64 bits of the number count: 2^32 + n is not n. */
-    long ret = f->nr < SYS_COUNT ? syscall_table[f->nr](f) : ERR_INVAL;
+    long ret = f->nr < SYS_IPC_FIRST && syscall_table[f->nr] ? syscall_table[f->nr](f) : ERR_INVAL;
     thread_user_return();
     return ret;
 }

@@ -77,7 +77,7 @@ static inline long ipc_send(cap_t ep, const struct ipc_msg *m)
 static inline long ipc_recv(cap_t ep, struct ipc_msg *m, uint64_t *badge, uint64_t flags,
                             uint64_t ticks)
 {
-    m->tag = flags;
+    *m = (struct ipc_msg){.tag = flags}; /* nothing is sent: no stale words in registers */
     return ipc_trap(SYS_RECV, ep, m, badge, ticks);
 }
 

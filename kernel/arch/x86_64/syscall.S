@@ -77,10 +77,13 @@ ipc_exit:
     sysretq
 
 /* ipc_return_to(frame): the fast path's way out, as the thread it switched to (whose frame
- * that is); what the caller had on its own kernel stack is abandoned. */
+ * that is); what the caller had on its own kernel stack is abandoned. The fast path's locks
+ * are released only from the new stack: until then another CPU that wakes the thread it just
+ * blocked could start running on the stack this CPU is still using. */
     .globl ipc_return_to
 ipc_return_to:
     mov %rdi, %rsp
+    call ipc_fastpath_unlock
     jmp ipc_exit
 
 /* Where a thread that the fast path blocked resumes when the scheduler switches to it:
