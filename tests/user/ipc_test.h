@@ -35,6 +35,16 @@ static inline void test_forget_child(long pid)
             test_children[i] = 0;
 }
 
+/* Set by the first failing check: a check failing in another thread afterwards (its server
+ * being killed, say) is a consequence, not news, and stays quiet. */
+static volatile int test_failing;
+
+static inline void test_fail_begin(void)
+{
+    if (__atomic_exchange_n(&test_failing, 1, __ATOMIC_SEQ_CST))
+        sys_thread_exit(test_stage ? test_stage : 1); /* the first failure ends the process */
+}
+
 __attribute__((noreturn)) static inline void test_fail_exit(void)
 {
     for (int i = 0; i < TEST_MAX_CHILDREN; i++)
@@ -45,16 +55,17 @@ __attribute__((noreturn)) static inline void test_fail_exit(void)
     exit(test_stage ? test_stage : 1);
 }
 
-/* Errors print with their names; other values in hex as well, since most are handles, tags
+/* Errors print with their names; every value in hex as well, since most are handles, tags
  * or bit masks. */
 static inline const char *test_val_name(long v)
 {
-    return v < 0 && v > -200 ? err_name((int)v) : "";
+    return v < 0 && v > -200 ? err_name((int)v) : "-";
 }
 
 __attribute__((noreturn)) static inline void test_fail_eq(int line, const char *what, long got,
                                                           long want)
 {
+    test_fail_begin();
     printf("%s: FAIL stage %d line %d: %s: got %ld %s (%#lx), want %ld %s (%#lx)\n", test_name,
            test_stage, line, what, got, test_val_name(got), (unsigned long)got, want,
            test_val_name(want), (unsigned long)want);
@@ -81,6 +92,7 @@ __attribute__((noreturn)) static inline void test_fail_eq(int line, const char *
 #define EXPECT(cond, what)                                                                 \
     do {                                                                                   \
         if (!(cond)) {                                                                     \
+            test_fail_begin();                                                             \
             printf("%s: FAIL stage %d line %d: %s (%s)\n", test_name, test_stage, __LINE__,  \
                    what, #cond);                                                           \
             test_fail_exit();                                                              \
