@@ -128,6 +128,21 @@ int main(void)
             if (s != 0)
                 error("OP_TAKE_EP: send through the moved endpoint", s);
             reply = 0;
+        } else if (label == OP_CALL_BACK && ncaps == 1) {
+            cap_t back = buf.caps[0];
+            struct ipc_msg rep = test_msg(OP_CALL_BACK, 1);
+            rep.w[0] = 0;
+            long s = ipc_reply(&rep);
+            if (s != 0)
+                error("OP_CALL_BACK: reply", s);
+            if (note)
+                sys_signal(note, SRV_CALLING);
+            struct ipc_msg call = test_msg(OP_HELLO, 1);
+            call.w[0] = SRV_HELLO_MAGIC;
+            s = ipc_call(back, &call);
+            if (s != 0)
+                error("OP_CALL_BACK: the call back", s);
+            reply = 0;
         } else if (label == OP_BADGE) {
             uint64_t w0 = m.w[0];
             m = test_msg(OP_BADGE, 2);

@@ -165,11 +165,15 @@ enum srv_op {
     OP_BADGE,     /* reply w0 = the badge the request came with, w1 = request w0 + 1 */
     OP_EXIT,      /* reply w0 = the server's error count, then exit */
     OP_HELLO,     /* sent by the server (OP_TAKE_EP) */
+    OP_CALL_BACK, /* caps 1: an endpoint (copied); reply w0 = 0, then signal SRV_CALLING and
+                     call OP_HELLO through that endpoint, waiting for its reply (the tests
+                     kill the server meanwhile) */
 };
 
 #define SRV_HELD        (1ull << 0)
 #define SRV_REPLY_NOENT (1ull << 1)
 #define SRV_REPLY_OTHER (1ull << 2)
+#define SRV_CALLING     (1ull << 3)
 #define SRV_HELLO_MAGIC 0x48454c4c4f21ull
 
 /* OP_SEQ request for sequence number seq: w0 = seq, w1-w5 derived from it, w6 a checksum of
