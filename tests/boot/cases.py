@@ -135,6 +135,23 @@ CASES: list[Case] = [
         {**BASE, "MODE": "icount", "ACCEL": "tcg"},
         qemu_args=USER_MODULES,
     ),
+    # The IPC tests (tests/kernel/test_ipc.c) by themselves, including the explicit
+    # ipc.million_calls_between_processes, which takes 15-50 s under TCG (test=all leaves it
+    # out). On one CPU with the fast path, on two under sched=prio (the cross-CPU test then
+    # pins its server on the other CPU), and on two with the fast path off (every call takes
+    # the slow path; ipc_million then checks that no fast-path call was counted).
+    Case("ipc", "test=ipc", {**BASE}, qemu_args=USER_MODULES, timeout_s=180.0),
+    Case(
+        "ipc-prio-smp2",
+        "test=ipc sched=prio",
+        {**BASE, "SMP": "2"},
+        qemu_args=USER_MODULES,
+        timeout_s=180.0,
+        expect=Expect(log_regex=r"^ipc_smp: 2 CPUs \(told\), clients on CPU (\d), server on CPU (?!\1)\d"),
+    ),
+    Case("ipc-fastpath-off-smp2", "test=ipc fastpath=off", {**BASE, "SMP": "2"},
+         qemu_args=USER_MODULES, timeout_s=240.0,
+         expect=Expect(log_regex=r"^ipc_million: .* fast path off: 0 fast")),
     Case(
         "bad-sched-detected",
         "test=sched sched=nosuch",
