@@ -236,13 +236,8 @@ static long do_recv(struct thread *self, struct ipc_frame *f, bool reply_first)
     }
     if (flags & IPC_NONBLOCK)
         return ERR_AGAIN;
-    /* Waiting now: a call received earlier and never answered is dropped. */
-    if (self->ipc.reply_to) {
-        struct thread *old = self->ipc.reply_to;
-        self->ipc.reply_to = NULL;
-        old->ipc.replier = NULL;
-        ipc_complete(old, ERR_PIPE);
-    }
+    /* A reply still owed stays owed while this thread waits: only another call needs the
+     * slot (take_reply_slot). */
     self->ipc.wait = IPC_RECEIVING;
     self->ipc.ep = ep;
     ipc_enqueue(&ep->receivers, self);

@@ -1,7 +1,7 @@
 /* Capabilities, endpoints and notifications end to end (issue 4's "must show" list): each test
  * runs a user program from tests/user that checks one part of the contract and reports
  * through its exit status (its header lists the stages); after each, every frame must be back.
- * Partner processes (ipc_server) are spawned by the programs themselves. Needs the user
+ * Partner processes (ipc_echo) are spawned by the programs themselves. Needs the user
  * programs as modules (tests/boot/cases.py passes every program in build/user). */
 #include "abi/syscall.h"
 #include "arch/x86_64/percpu.h"

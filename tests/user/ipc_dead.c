@@ -1,4 +1,4 @@
-/* ipc_dead: what clients see when their server dies or never answers. Servers are ipc_server
+/* ipc_dead: what clients see when their server dies or never answers. Servers are ipc_echo
  * processes; each is given a notification (OP_SETUP) on which it signals SRV_HELD when it has
  * received an OP_HOLD call and is keeping the caller waiting, so the test knows the call is
  * past the queue before it kills the server.
@@ -55,7 +55,7 @@ static int caller(void *p)
 
 static long spawn_server(cap_t ep, cap_t setup_ep)
 {
-    long pid = EXPECT_OK(sys_spawn_cap("ipc_server", PRIO_DEFAULT, ep), "spawn ipc_server");
+    long pid = EXPECT_OK(sys_spawn_cap("ipc_echo", PRIO_DEFAULT, ep), "spawn ipc_echo");
     test_add_child(pid);
     /* The notification goes over as a copy; setup_ep needs GRANT for that. */
     struct ipc_buffer *b = (struct ipc_buffer *)TEST_BUF_AREA;
@@ -109,7 +109,7 @@ static void queued_callers_get_pipe(void)
     cap_t root = (cap_t)EXPECT_OK(sys_endpoint_create(), "endpoint_create");
     cap_t send = (cap_t)EXPECT_OK(
         sys_cap_derive(root, CAP_RIGHT_SEND | CAP_RIGHT_GRANT, 0), "derive SEND|GRANT");
-    long pid = EXPECT_OK(sys_spawn_cap("ipc_server", PRIO_DEFAULT, root), "spawn ipc_server");
+    long pid = EXPECT_OK(sys_spawn_cap("ipc_echo", PRIO_DEFAULT, root), "spawn ipc_echo");
     test_add_child(pid);
     /* From here on the server's copy is the only capability that can receive. */
     EXPECT_EQ(sys_cap_delete(root), 0, "delete our root");

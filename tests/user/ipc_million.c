@@ -1,6 +1,6 @@
 /* ipc_million: 1,000,000 call/reply pairs between two processes, every one checked. The
  * program creates an endpoint, pins itself to its CPU (so that the server it spawns starts
- * pinned there too: same-CPU calls are what the fast path serves) and spawns ipc_server with
+ * pinned there too: same-CPU calls are what the fast path serves) and spawns ipc_echo with
  * sys_spawn_cap, which hands the child its endpoint through sys_start_arg. Request n carries
  * n and five words derived from it plus a checksum (srv_seq_request): the server checks it
  * receives 0, 1, 2, ... exactly once and in order, intact, and replies n + 1 with transformed
@@ -27,7 +27,7 @@ int main(void)
     test_stage = 1;
     cap_t ep = (cap_t)EXPECT_OK(sys_endpoint_create(), "endpoint_create");
     long cpu = EXPECT_OK(sys_pin(1), "sys_pin(1)");
-    long pid = EXPECT_OK(sys_spawn_cap("ipc_server", PRIO_DEFAULT, ep), "spawn ipc_server");
+    long pid = EXPECT_OK(sys_spawn_cap("ipc_echo", PRIO_DEFAULT, ep), "spawn ipc_echo");
     test_add_child(pid);
     struct ipc_stats before, after;
     stats(&before);
@@ -56,9 +56,9 @@ int main(void)
     EXPECT_EQ(ipc_call(ep, &m), 0, "OP_EXIT call");
     EXPECT_EQ(m.w[0], 0, "server's count of malformed requests");
     int status = -1;
-    EXPECT_EQ(sys_wait((int)pid, &status), pid, "wait for ipc_server");
+    EXPECT_EQ(sys_wait((int)pid, &status), pid, "wait for ipc_echo");
     test_forget_child(pid);
-    EXPECT_EQ(status, 0, "ipc_server's exit status");
+    EXPECT_EQ(status, 0, "ipc_echo's exit status");
     EXPECT_EQ(sys_cap_delete(ep), 0, "delete the endpoint");
 
     test_stage = 4;

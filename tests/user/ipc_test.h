@@ -1,6 +1,6 @@
 /* Shared by the IPC test programs (cap_refusals, ipc_transfer, ipc_million, ipc_dead,
- * ipc_notify, ipc_smp) and their partner ipc_server: the check macros, thread stacks, and the
- * protocol ipc_server speaks. Header-only because every tests/user/<name>.c is linked as its
+ * ipc_notify, ipc_smp) and their partner ipc_echo: the check macros, thread stacks, and the
+ * protocol ipc_echo speaks. Header-only because every tests/user/<name>.c is linked as its
  * own program (services/user.mk); a .c here would become a program of its own.
  *
  * A failed check prints one line naming it (program, line, what, got and want with their
@@ -149,8 +149,8 @@ static inline struct ipc_msg test_msg(uint64_t label, unsigned len)
     return m;
 }
 
-/* ---- ipc_server's protocol: the request's label selects the operation. ----
- * ipc_server is spawned with sys_spawn_cap(name, prio, endpoint); it receives on that endpoint
+/* ---- ipc_echo's protocol: the request's label selects the operation. ----
+ * ipc_echo is spawned with sys_spawn_cap(name, prio, endpoint); it receives on that endpoint
  * (recv once, then reply_recv) until OP_EXIT, and exits 0 unless it saw a bad request. */
 enum srv_op {
     OP_SETUP = 1, /* caps 1: a notification, kept for the HELD/REPLIED bits; reply w0 = 0 */

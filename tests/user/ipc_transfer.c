@@ -1,5 +1,5 @@
 /* ipc_transfer: capabilities and long messages end to end, between this program and an
- * ipc_server process it spawns with the endpoint's root capability (so the endpoint has GRANT).
+ * ipc_echo process it spawns with the endpoint's root capability (so the endpoint has GRANT).
  * Expected exit status: 0.
  *   1  setup (objects, spawn, IPC buffer)
  *   2  a notification capability passed by copy: the server gets a notification capability
@@ -152,7 +152,7 @@ int main(void)
     test_stage = 1;
     buf = test_ipc_buffer(0);
     cap_t ep = (cap_t)EXPECT_OK(sys_endpoint_create(), "endpoint_create");
-    long pid = EXPECT_OK(sys_spawn_cap("ipc_server", PRIO_DEFAULT, ep), "spawn ipc_server");
+    long pid = EXPECT_OK(sys_spawn_cap("ipc_echo", PRIO_DEFAULT, ep), "spawn ipc_echo");
     test_add_child(pid);
 
     pass_notification(ep);
@@ -165,9 +165,9 @@ int main(void)
     EXPECT_EQ(ipc_call(ep, &m), 0, "OP_EXIT call");
     EXPECT_EQ(m.w[0], 0, "server error count");
     int status = -1;
-    EXPECT_EQ(sys_wait((int)pid, &status), pid, "wait for ipc_server");
+    EXPECT_EQ(sys_wait((int)pid, &status), pid, "wait for ipc_echo");
     test_forget_child(pid);
-    EXPECT_EQ(status, 0, "ipc_server's exit status");
+    EXPECT_EQ(status, 0, "ipc_echo's exit status");
     EXPECT_EQ(sys_cap_delete(ep), 0, "delete the endpoint");
     printf("ipc_transfer: copy, move, 64-word messages and badges all check out\n");
     return 0;

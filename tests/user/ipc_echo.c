@@ -1,4 +1,4 @@
-/* ipc_server: the partner process of the IPC tests (ipc_transfer, ipc_million, ipc_dead). Not a
+/* ipc_echo: the partner process of the IPC tests (ipc_transfer, ipc_million, ipc_dead). Not a
  * test of its own: a client spawns it with sys_spawn_cap(name, prio, endpoint), and it serves
  * the protocol in tests/user/ipc_test.h on that endpoint, the way a real server would: recv
  * once, then reply_recv forever, until OP_EXIT. What it checks itself (the order and contents
@@ -24,7 +24,7 @@ static unsigned errors;
 static void error(const char *what, long v)
 {
     if (errors++ < 5)
-        printf("ipc_server: %s (%ld %s)\n", what, v, test_val_name(v));
+        printf("ipc_echo: %s (%ld %s)\n", what, v, test_val_name(v));
 }
 
 /* OP_SEQ: the request must carry exactly the next sequence number, intact. */
@@ -69,7 +69,7 @@ int main(void)
     struct ipc_stats stats;
     long ctl = sys_ipc_ctl(CAP_ROOT_CONTROL, IPC_CTL_STATS, (uint64_t)&stats);
     if (ctl != ERR_TYPE && ctl != ERR_STALE) {
-        printf("ipc_server: IPC_CTL_STATS with handle %#x returned %ld\n", CAP_ROOT_CONTROL, ctl);
+        printf("ipc_echo: IPC_CTL_STATS with handle %#x returned %ld\n", CAP_ROOT_CONTROL, ctl);
         return 6;
     }
     if (sys_ipc_buffer(&buf) != 0)
@@ -79,7 +79,7 @@ int main(void)
     uint64_t badge = 0;
     long r = ipc_recv(ep, &m, &badge, 0, 0);
     if (r < 0) {
-        printf("ipc_server: first recv: %s\n", err_name((int)r));
+        printf("ipc_echo: first recv: %s\n", err_name((int)r));
         return 3;
     }
     for (;;) {
@@ -153,7 +153,7 @@ int main(void)
             m.w[0] = errors;
             r = ipc_reply(&m);
             if (r != 0)
-                printf("ipc_server: reply to OP_EXIT: %s\n", err_name((int)r));
+                printf("ipc_echo: reply to OP_EXIT: %s\n", err_name((int)r));
             return errors ? 5 : 0;
         } else {
             error("unknown or malformed request, label", (long)label);
@@ -166,7 +166,7 @@ int main(void)
             r = ipc_recv(ep, &m, &badge, 0, 0);
         }
         if (r < 0) {
-            printf("ipc_server: %s: %s\n", reply ? "reply_recv" : "recv", err_name((int)r));
+            printf("ipc_echo: %s: %s\n", reply ? "reply_recv" : "recv", err_name((int)r));
             return 4;
         }
     }
