@@ -32,6 +32,18 @@ static inline struct ipc_frame *ipc_frame_of(const struct thread *t)
     return (struct ipc_frame *)thread_stack_top(t) - 1;
 }
 
+/* Data words 0-6, register slot to register slot. */
+static inline void ipc_copy_words(const struct ipc_frame *from, struct ipc_frame *to)
+{
+    to->s.rdx = from->s.rdx;
+    to->s.r10 = from->s.r10;
+    to->s.r8 = from->s.r8;
+    to->s.r9 = from->s.r9;
+    to->r12 = from->r12;
+    to->r13 = from->r13;
+    to->r14 = from->r14;
+}
+
 static inline void ipc_enqueue(struct ipc_queue *q, struct thread *t)
 {
     t->ipc.next = NULL;

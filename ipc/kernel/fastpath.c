@@ -51,15 +51,24 @@ static inline void block_with_continuation(struct thread *t, struct ipc_frame *f
     t->saved_rsp = (uint64_t)(sp - 7);
 }
 
-static inline void copy_words(const struct ipc_frame *from, struct ipc_frame *to)
+/* The checks call and reply_recv share before they look at the partner: the fast path is on,
+ * the message fits the registers, and (under cap_lock, which the caller then holds whatever
+ * the outcome) the handle names an endpoint with `rights`. Returns IPC_SLOW_REASONS when all
+ * hold, else the reason to fall back. */
+static inline enum ipc_slow_reason fast_entry(const struct ipc_frame *f, struct thread *self,
+                                              unsigned rights, const struct cap_slot **slot)
 {
-    to->s.rdx = from->s.rdx;
-    to->s.r10 = from->s.r10;
-    to->s.r8 = from->s.r8;
-    to->s.r9 = from->s.r9;
-    to->r12 = from->r12;
-    to->r13 = from->r13;
-    to->r14 = from->r14;
+    if (__builtin_expect(!ipc_fastpath_enabled, 0))
+        return IPC_SLOW_DISABLED;
+    if (__builtin_expect((f->s.rsi & FAST_TAG_MASK) > IPC_REG_WORDS, 0))
+        return IPC_SLOW_MESSAGE;
+    spin_lock(&cap_lock);
+    if (__builtin_expect(f->s.rdi > UINT32_MAX ||
+                             cap_lookup(&self->proc->caps.t, (cap_handle_t)f->s.rdi,
+                                        CAP_TYPE_ENDPOINT, rights, slot),
+                         0))
+        return IPC_SLOW_CAP;
+    return IPC_SLOW_REASONS;
 }
 
 /* Returns only to fall back to the slow path. */
@@ -69,24 +78,12 @@ static inline void fastpath_call(struct ipc_frame *f, struct percpu *cpu)
     struct thread *self = cpu->current, *dest;
     const struct cap_slot *slot;
     uint64_t tag = f->s.rsi;
-    enum ipc_slow_reason why;
+    enum ipc_slow_reason why = fast_entry(f, self, CAP_RIGHT_SEND, &slot);
 
-    if (__builtin_expect(!ipc_fastpath_enabled, 0)) {
-        why = IPC_SLOW_DISABLED;
+    if (why == IPC_SLOW_DISABLED || why == IPC_SLOW_MESSAGE)
         goto slow;
-    }
-    if (__builtin_expect((tag & FAST_TAG_MASK) > IPC_REG_WORDS, 0)) {
-        why = IPC_SLOW_MESSAGE;
-        goto slow;
-    }
-    spin_lock(&cap_lock);
-    if (__builtin_expect(f->s.rdi > UINT32_MAX ||
-                             cap_lookup(&self->proc->caps.t, (cap_handle_t)f->s.rdi,
-                                        CAP_TYPE_ENDPOINT, CAP_RIGHT_SEND, &slot),
-                         0)) {
-        why = IPC_SLOW_CAP;
+    if (why != IPC_SLOW_REASONS)
         goto unlock_cap;
-    }
     struct endpoint *ep = endpoint_of(slot->obj);
     dest = ep->receivers.head;
     if (__builtin_expect(!dest, 0)) {
@@ -125,7 +122,7 @@ static inline void fastpath_call(struct ipc_frame *f, struct percpu *cpu)
     df->s.nr = 0;
     df->s.rdi = slot->badge;
     df->s.rsi = tag;
-    copy_words(f, df);
+    ipc_copy_words(f, df);
     block_with_continuation(self, f);
     st->fast_call++;
     ipc_return_to(df);
@@ -145,27 +142,15 @@ static inline void fastpath_reply_recv(struct ipc_frame *f, struct percpu *cpu)
     struct thread *self = cpu->current, *caller;
     const struct cap_slot *slot;
     uint64_t tag = f->s.rsi;
-    enum ipc_slow_reason why;
+    enum ipc_slow_reason why = fast_entry(f, self, CAP_RIGHT_RECEIVE, &slot);
 
-    if (__builtin_expect(!ipc_fastpath_enabled, 0)) {
-        why = IPC_SLOW_DISABLED;
+    if (why == IPC_SLOW_DISABLED || why == IPC_SLOW_MESSAGE)
         goto slow;
-    }
-    if (__builtin_expect((tag & FAST_TAG_MASK) > IPC_REG_WORDS, 0)) {
-        why = IPC_SLOW_MESSAGE;
-        goto slow;
-    }
-    spin_lock(&cap_lock);
+    if (why != IPC_SLOW_REASONS)
+        goto unlock_cap;
     caller = self->ipc.reply_to;
     if (__builtin_expect(!caller, 0)) {
         why = IPC_SLOW_NO_PARTNER;
-        goto unlock_cap;
-    }
-    if (__builtin_expect(f->s.rdi > UINT32_MAX ||
-                             cap_lookup(&self->proc->caps.t, (cap_handle_t)f->s.rdi,
-                                        CAP_TYPE_ENDPOINT, CAP_RIGHT_RECEIVE, &slot),
-                         0)) {
-        why = IPC_SLOW_CAP;
         goto unlock_cap;
     }
     struct endpoint *ep = endpoint_of(slot->obj);
@@ -195,7 +180,7 @@ static inline void fastpath_reply_recv(struct ipc_frame *f, struct percpu *cpu)
     struct ipc_frame *cf = ipc_frame_of(caller);
     cf->s.nr = 0;
     cf->s.rsi = tag;
-    copy_words(f, cf);
+    ipc_copy_words(f, cf);
     self->ipc.wait = IPC_RECEIVING;
     self->ipc.ep = ep;
     ipc_enqueue(&ep->receivers, self);

@@ -19,18 +19,6 @@ int ipc_tag_check(uint64_t tag)
     return 0;
 }
 
-static void copy_registers(const struct ipc_frame *sf, struct ipc_frame *rf, uint64_t tag)
-{
-    rf->s.rsi = tag;
-    rf->s.rdx = sf->s.rdx;
-    rf->s.r10 = sf->s.r10;
-    rf->s.r8 = sf->s.r8;
-    rf->s.r9 = sf->s.r9;
-    rf->r12 = sf->r12;
-    rf->r13 = sf->r13;
-    rf->r14 = sf->r14;
-}
-
 static struct cap_table *table_of(struct thread *t)
 {
     return &t->proc->caps.t;
@@ -95,6 +83,8 @@ int ipc_transfer(struct thread *from, struct thread *to, unsigned rights)
         if (err)
             return err;
     }
-    copy_registers(sf, ipc_frame_of(to), tag);
+    struct ipc_frame *rf = ipc_frame_of(to);
+    rf->s.rsi = tag;
+    ipc_copy_words(sf, rf);
     return 0;
 }
