@@ -25,7 +25,7 @@
 #include "mm/layout.h"
 #include "mm/vmspace.h"
 
-_Static_assert(SYS_IPC_FIRST == 32, "syscall.S hard-codes where the IPC numbers start");
+_Static_assert(SYS_IPC_FIRST == 48, "syscall.S hard-codes where the IPC numbers start");
 
 bool ipc_fastpath_enabled = true;
 struct ipc_cpu_stats ipc_stats_cpu[MAX_CPUS];

@@ -41,14 +41,19 @@ enum sys_number {
     SYS_IPC_CTL = 29,      /* (control cap, op, arg) -> per IPC_CTL_* */
     SYS_IRQ_BIND = 30,     /* (control cap, irq line, notification cap, bits) -> 0 */
 
+    /* Memory objects (docs/memory-objects.md): pages that several address spaces may map. */
+    SYS_MEMOBJ_CREATE = 31, /* (size_t pages) -> cap with every right; zeroed frames */
+    SYS_MEMOBJ_MAP = 32,    /* (cap, void *addr, unsigned prot, int pid) -> 0; pid 0: self */
+    SYS_MEM_GRANT = 33,     /* (void *addr, size_t len, unsigned mode) -> cap; MEM_GRANT_* */
+
     /* IPC on endpoints: the message travels in registers (docs/abi.md, "IPC"). Numbers from
      * SYS_IPC_FIRST on enter through the path that saves every user register. */
-    SYS_IPC_FIRST = 32,
-    SYS_CALL = 32,         /* send, then wait for the reply, atomically */
-    SYS_REPLY_RECV = 33,   /* reply to the last caller (if any), then receive */
-    SYS_RECV = 34,
-    SYS_SEND = 35,
-    SYS_REPLY = 36,
+    SYS_IPC_FIRST = 48,
+    SYS_CALL = 48,         /* send, then wait for the reply, atomically */
+    SYS_REPLY_RECV = 49,   /* reply to the last caller (if any), then receive */
+    SYS_RECV = 50,
+    SYS_SEND = 51,
+    SYS_REPLY = 52,
     SYS_COUNT
 };
 
@@ -56,6 +61,12 @@ enum sys_number {
 #define PROT_READ  1u
 #define PROT_WRITE 2u
 #define PROT_EXEC  4u
+
+/* SYS_MEM_GRANT modes: the caller's pages become a memory object's, without a copy. MOVE
+ * unmaps them from the caller (every CPU that may cache them is shot down); SHARE leaves them
+ * mapped there, now as a mapping of the object. */
+#define MEM_GRANT_MOVE  1u
+#define MEM_GRANT_SHARE 2u
 
 /* User space: [USER_BASE, USER_TOP). Everything else belongs to the kernel. */
 #define USER_BASE 0x0000000000001000ul

@@ -285,7 +285,7 @@ static long (*const syscall_table[SYS_IPC_FIRST])(struct syscall_frame *f) = {
     [SYS_IPC_BUFFER] = sys_ipc_buffer,
     [SYS_IPC_CTL] = sys_ipc_ctl,
     [SYS_IRQ_BIND] = sys_irq_bind,
-    [31] = sys_unassigned,
+    [SYS_MEMOBJ_CREATE ... SYS_IPC_FIRST - 1] = sys_unassigned,
 };
 
 long syscall_dispatch(struct syscall_frame *f)

@@ -414,7 +414,9 @@ void wake_placed(struct thread *t)
         struct percpu *from = &cpus[__atomic_load_n(&t->se.cpu, __ATOMIC_ACQUIRE)];
         struct percpu *to = t->sleeping ? from : placement(t);
         lock_pair(from, to);
-        if (t->se.cpu != from->index) {
+        /* Both read unlocked: t may have moved, or gone to sleep, on its way to blocking (a
+         * sleeper must be woken where its sleeper list is). */
+        if (t->se.cpu != from->index || (t->sleeping && to != from)) {
             unlock_pair(from, to);
             continue;
         }

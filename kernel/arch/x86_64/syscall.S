@@ -4,7 +4,7 @@
 #include "arch/x86_64/percpu_offsets.h"
 
 /* SYS_IPC_FIRST (an enum in abi/syscall.h; ipc/kernel/fastpath.c asserts the value). */
-#define IPC_FIRST 32
+#define IPC_FIRST 48
 
     .text
     .globl syscall_entry
