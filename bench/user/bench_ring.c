@@ -151,19 +151,17 @@ static void bm_ring_notify(struct lb_state *s)
     ub_ring_close(&r);
 }
 
-#define POLL_DESC(k)                                                                           \
-    "one 64-byte message through the SPSC ring, " k ", one thread as producer then consumer, "  \
+#define POLL_DESC(k)                                                                               \
+    "one 64-byte message through the SPSC ring, " k ", one thread as producer then consumer, "     \
     "nobody sleeps (no system call): send + recv with their event-suppression checks"
-#define NOTIFY_DESC(k, slots)                                                                  \
-    "one 64-byte message through the SPSC ring, " k ", producer and consumer threads on one "  \
-    "CPU, ring of " slots " slots: per ring-full one SYS_SIGNAL + SYS_NOTIFY_WAIT + switch "    \
+#define NOTIFY_DESC(k, slots)                                                                      \
+    "one 64-byte message through the SPSC ring, " k ", producer and consumer threads on one "      \
+    "CPU, ring of " slots " slots: per ring-full one SYS_SIGNAL + SYS_NOTIFY_WAIT + switch "       \
     "each way"
 LB_BENCHMARK_ARG("ring/poll/batch:1", bm_ring_poll, 1, "IPC-8", POLL_DESC("unbatched"));
-LB_BENCHMARK_ARG("ring/poll/batch:16", bm_ring_poll, 16, NULL,
-                 POLL_DESC("in batches of 16"));
+LB_BENCHMARK_ARG("ring/poll/batch:16", bm_ring_poll, 16, NULL, POLL_DESC("in batches of 16"));
 LB_BENCHMARK_ARG("ring/poll/batch:32", bm_ring_poll, 32, NULL, POLL_DESC("in batches of 32"));
-LB_BENCHMARK_ARG("ring/notify/batch:1", bm_ring_notify, 1, "IPC-6",
-                 NOTIFY_DESC("unbatched", "2"));
+LB_BENCHMARK_ARG("ring/notify/batch:1", bm_ring_notify, 1, "IPC-6", NOTIFY_DESC("unbatched", "2"));
 LB_BENCHMARK_ARG("ring/notify/batch:16", bm_ring_notify, 16, "IPC-6",
                  NOTIFY_DESC("in batches of 16", "16"));
 LB_BENCHMARK_ARG("ring/notify/batch:32", bm_ring_notify, 32, NULL,

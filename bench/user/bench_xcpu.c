@@ -17,14 +17,14 @@
 
 /* Polls before a side sleeps: of the order of a cross-core round trip and more, so that a busy
  * pair stays out of the kernel (docs/ipc-ring.md, "Waiting"). */
-#define SPIN          4096
-#define STREAM_SLOTS  256
-#define STREAM_BATCH  16
-#define PLACE_TRIES   100
+#define SPIN            4096
+#define STREAM_SLOTS    256
+#define STREAM_BATCH    16
+#define PLACE_TRIES     100
 #define SPINS_PER_YIELD 0xfffff /* a mask */
-#define QUIT          0x71u
-#define ROUNDTRIP     0 /* lb_arg */
-#define STREAM        1
+#define QUIT            0x71u
+#define ROUNDTRIP       0 /* lb_arg */
+#define STREAM          1
 
 /* Why the TSC does not count cycles here, or NULL where it does: bare metal (no hypervisor bit)
  * or KVM. Under QEMU TCG it counts instructions (icount) or follows emulation speed. */

@@ -114,11 +114,11 @@ static void bm_pool(struct lb_state *s)
     ub_ring_close(&req);
 }
 
-#define COPY_DESC(sz)                                                                          \
-    "a " sz " message by copy: memcpy into memory the receiver reads, a descriptor through an " \
+#define COPY_DESC(sz)                                                                              \
+    "a " sz " message by copy: memcpy into memory the receiver reads, a descriptor through an "    \
     "SPSC ring, the receiver reading the data once"
-#define POOL_DESC(sz)                                                                          \
-    "a " sz " message already in a shared pool buffer: its descriptor through an SPSC ring, "   \
+#define POOL_DESC(sz)                                                                              \
+    "a " sz " message already in a shared pool buffer: its descriptor through an SPSC ring, "      \
     "the receiver reading the data in place, the buffer handed back through a second ring"
 LB_BENCHMARK_ARG("xfer/copy/size:64", bm_copy, 64, NULL, COPY_DESC("64 B"));
 LB_BENCHMARK_ARG("xfer/copy/size:1024", bm_copy, 1024, NULL, COPY_DESC("1 KiB"));

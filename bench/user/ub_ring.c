@@ -45,7 +45,8 @@ bool ub_ring_open(struct lb_state *s, struct ub_ring *r, unsigned which, uint32_
     size_t bytes = spsc_ring_region_bytes(slots);
     void *at = region + which * (REGION_BYTES / 2);
     if (which > 1 || slots > UB_RING_MAX_SLOTS || !bytes || spsc_ring_init(at, bytes, slots) ||
-        spsc_ring_producer_attach(&r->p, at, bytes) || spsc_ring_consumer_attach(&r->c, at, bytes)) {
+        spsc_ring_producer_attach(&r->p, at, bytes) ||
+        spsc_ring_consumer_attach(&r->c, at, bytes)) {
         lb_fail(s, ub_msg("cannot set up ring %u of %u slots", which, slots));
         return false;
     }
