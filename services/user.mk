@@ -7,11 +7,11 @@
 #   bench/user/*.c      -> ubench  (user-space benchmarks, with libbench built for user space:
 #                                   every file registers into ubench's own lb_benchmarks section)
 #   bench/user/partners/<name>.c -> <name> (programs ubench spawns as its benchmark partners)
-# Each links crt0 + libsys + the kernel's freestanding fmt.c, string.c and err.c, built again with
-# user flags (the kernel's objects use -mcmodel=kernel and cannot be linked at 0x400000).
+# Each links crt0 + libsys (with the transports) + the SPSC ring and the kernel's freestanding
+# fmt.c, string.c and err.c, built again with user flags (the kernel's objects use -mcmodel=kernel and cannot be linked at 0x400000).
 #
 # Defines: USER_PROGRAMS (names), USER_BINS (paths), USER_MODULE_ARGS (--module flags for
-# scripts/qemu.sh), and the targets `user` (build them all, and compile USER_ONLY_SRCS) and
+# scripts/qemu.sh), and the targets `user` (build them all) and
 # `user-check` (readelf: no RWX).
 
 BUILD ?= build
@@ -30,13 +30,9 @@ USER_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,$(USER_LD_SCRIPT) -Wl,-z,max-pa
                 -Wl,-z,noexecstack -Wl,--build-id=none -Wl,--orphan-handling=error
 
 USER_OBJDIR   := $(BUILD)/user/obj
-USER_LIB_SRCS := services/libsys/crt0.S services/libsys/libsys.c kernel/lib/fmt.c \
-                 kernel/lib/string.c kernel/lib/err.c
+USER_LIB_SRCS := services/libsys/crt0.S $(wildcard services/libsys/*.c) kernel/lib/fmt.c \
+                 kernel/lib/string.c kernel/lib/err.c ipc/spsc_ring.c
 USER_LIB_OBJS := $(addprefix $(USER_OBJDIR)/,$(addsuffix .o,$(basename $(USER_LIB_SRCS))))
-# User-space code no program links yet (the ring transport will), compiled with the user flags so
-# that it keeps building freestanding until then.
-USER_ONLY_SRCS := ipc/spsc_ring.c
-USER_ONLY_OBJS := $(patsubst %.c,$(USER_OBJDIR)/%.o,$(USER_ONLY_SRCS))
 
 USER_SERVICE_DIRS := $(filter-out libsys,$(notdir $(patsubst %/,%,$(dir $(wildcard services/*/*.c)))))
 USER_SERVICE_DIRS := $(sort $(USER_SERVICE_DIRS))
@@ -54,7 +50,7 @@ $(error user.mk: two user programs share a name: $(USER_PROGRAMS))
 endif
 
 .PHONY: user user-check
-user: $(USER_BINS) $(USER_ONLY_OBJS)
+user: $(USER_BINS)
 
 user-check: $(USER_BINS)
 	@for f in $(USER_BINS); do \
@@ -99,7 +95,7 @@ $(patsubst bench/user/partners/%.c,$(BUILD)/user/%,$(USER_PARTNER_SRCS)): \
 $(BUILD)/user/%: $(USER_OBJDIR)/bench/user/partners/%.o $(USER_LIB_OBJS) $(USER_LD_SCRIPT)
 	$(USER_LINK)
 
-USER_ALL_OBJS := $(USER_LIB_OBJS) $(USER_ONLY_OBJS) \
+USER_ALL_OBJS := $(USER_LIB_OBJS) \
                  $(patsubst %.c,$(USER_OBJDIR)/%.o,$(USER_TEST_SRCS) \
                  $(USER_BENCH_SRCS) $(USER_PARTNER_SRCS) \
                  $(foreach d,$(USER_SERVICE_DIRS),$(wildcard services/$(d)/*.c)))

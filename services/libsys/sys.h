@@ -229,6 +229,7 @@ static inline uint64_t rdtsc(void)
 }
 
 #include "sys_ipc.h"
+#include "sys_mem.h"
 
 /* ---- libsys.c ---- */
 

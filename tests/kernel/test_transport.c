@@ -1,0 +1,40 @@
+/* The user-level transports end to end (docs/transport.md): the echo workload over the
+ * transport `ipc=` picked, the way the kernel hands that choice to the workloads it starts (in
+ * their argument string), and the failure cases each transport must turn into errors. Needs
+ * the user programs as modules (tests/boot/cases.py passes every program in build/user). */
+#include "arch/x86_64/percpu.h"
+#include "core/bootopts.h"
+#include "core/process.h"
+#include "core/selftest.h"
+#include "lib/fmt.h"
+#include "lib/kstring.h"
+#include "sched/sched.h"
+
+static void expect_workload(const char *name, const char *transport, unsigned requests, int want)
+{
+    char arg[96];
+    fmt_snprintf(arg, sizeof arg, "ipc=%s;ncpus=%u;requests=%u", transport, ncpus, requests);
+    struct process *p;
+    int err = process_spawn_arg(NULL, name, strlen(name), SCHED_PRIO_DEFAULT, arg, strlen(arg), &p);
+    if (err) {
+        selftest_fail(__FILE__, __LINE__, "spawn %s: %d", name, err);
+        return;
+    }
+    int status = process_wait(p);
+    if (status != want)
+        selftest_fail(__FILE__, __LINE__, "%s (%s) ended with %d, expected %d", name, arg, status,
+                      want);
+}
+
+/* A short run, so that test=all exercises the transport ipc= names. */
+SELFTEST(transport, echo_every_byte_verified)
+{
+    expect_workload("echo_client", bootopt.ipc, 5000, 0);
+}
+
+/* 1,000,000 requests; explicit (test=transport runs it, test=all does not): its boots in
+ * tests/boot/cases.py have their own timeouts. */
+SELFTEST_EXPLICIT(transport, echo_million_requests)
+{
+    expect_workload("echo_client", bootopt.ipc, 1000000, 0);
+}
