@@ -38,3 +38,17 @@ SELFTEST_EXPLICIT(transport, echo_million_requests)
 {
     expect_workload("echo_client", bootopt.ipc, 1000000, 0);
 }
+
+/* A ring server killed while its client keeps calling: the client's calls end with ERR_PIPE.
+ * Explicit: without the kernel's ERR_PIPE for a notification nobody can signal, it hangs. */
+SELFTEST_EXPLICIT(transport, ring_peer_killed_gives_pipe_error)
+{
+    expect_workload("ring_peer_dead", "ring", 0, 0);
+}
+
+/* zcopy descriptors outside the request area, or whose sum wraps, are refused; the server
+ * keeps serving. Explicit, with the ring test, in the transport boots of tests/boot/cases.py. */
+SELFTEST_EXPLICIT(transport, zcopy_hostile_descriptors_refused)
+{
+    expect_workload("zcopy_hostile", "zcopy", 0, 0);
+}
