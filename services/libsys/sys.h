@@ -229,7 +229,6 @@ static inline uint64_t rdtsc(void)
 }
 
 #include "sys_ipc.h"
-#include "sys_mem.h"
 
 /* ---- libsys.c ---- */
 
