@@ -36,10 +36,14 @@ static void release_all(struct ipc_queue *q, long result)
     }
 }
 
-/* Nobody can receive any more: whoever waits to send would wait forever. */
+/* Nobody can receive any more: whoever waits to send would wait forever. Only the receiving
+ * side counts: the last SEND capability going (close is called for that too) leaves receivers
+ * waiting, as a server's own original usually still has SEND. */
 static void endpoint_close(struct cap_object *o)
 {
     struct endpoint *ep = endpoint_of(o);
+    if (o->recv_refs)
+        return;
     ep->closed = true;
     release_all(&ep->senders, ERR_PIPE);
     release_all(&ep->receivers, ERR_PIPE);

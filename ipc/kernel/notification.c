@@ -86,10 +86,28 @@ static void irq_signal(unsigned line, void *ctx)
     irq_ack(line);
 }
 
-/* No capability that can wait is left: waiters would wait for ever. */
+static bool irq_bound(const struct notification *n)
+{
+    for (unsigned line = 0; line < IRQ_LINES; line++)
+        if (irq_bindings[line].n == n)
+            return true;
+    return false;
+}
+
+/* Nothing can set a bit any more: no SEND capability is left (one cannot be derived back) and
+ * no interrupt line is bound. */
+static bool orphaned(const struct notification *n)
+{
+    return n->obj.send_refs == 0 && !irq_bound(n);
+}
+
+/* No capability that can wait is left, or nothing can signal any more: either way waiters
+ * would wait for ever. */
 static void notification_close(struct cap_object *o)
 {
-    wake_waiters(notification_of(o), true);
+    struct notification *n = notification_of(o);
+    if (o->recv_refs == 0 || orphaned(n))
+        wake_waiters(n, true);
 }
 
 static void notification_destroy(struct cap_object *o)
@@ -168,6 +186,8 @@ long notification_sys_wait(struct process *self, uint64_t h, uint64_t ticks)
         }
         if (ticks == NOTIFY_POLL) {
             r = ERR_AGAIN;
+        } else if (orphaned(n)) {
+            r = ERR_PIPE;
         } else if (thread_killed(t)) {
             r = ERR_INTR;
         } else if (timed && timer_ticks() >= deadline) {

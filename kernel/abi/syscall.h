@@ -42,9 +42,13 @@ enum sys_number {
     SYS_IRQ_BIND = 30,     /* (control cap, irq line, notification cap, bits) -> 0 */
 
     /* Memory objects (docs/memory-objects.md): pages that several address spaces may map. */
-    SYS_MEMOBJ_CREATE = 31, /* (size_t pages) -> cap with every right; zeroed frames */
-    SYS_MEMOBJ_MAP = 32,    /* (cap, void *addr, unsigned prot, int pid) -> 0; pid 0: self */
-    SYS_MEM_GRANT = 33,     /* (void *addr, size_t len, unsigned mode) -> cap; MEM_GRANT_* */
+    SYS_MEMOBJ_CREATE = 31, /* (size_t pages) -> cap with every right; zeroed frames charged
+                               to the caller; 1..MEMOBJ_MAX_PAGES */
+    SYS_MEMOBJ_MAP = 32,    /* (cap, void *addr, unsigned prot, int pid) -> 0; the whole object
+                               at addr; pid 0: the caller, else a descendant; needs MAP and
+                               READ, plus WRITE / EXECUTE for PROT_WRITE / PROT_EXEC */
+    SYS_MEM_GRANT = 33,     /* (void *addr, size_t len, unsigned mode) -> cap with every right:
+                               the caller's anonymous pages become the object's; MEM_GRANT_* */
 
     /* IPC on endpoints: the message travels in registers (docs/abi.md, "IPC"). Numbers from
      * SYS_IPC_FIRST on enter through the path that saves every user register. */
@@ -57,7 +61,8 @@ enum sys_number {
     SYS_COUNT
 };
 
-/* prot bits for SYS_MEM_MAP / SYS_MEM_PROTECT; W and X together are refused (W^X). */
+/* prot bits for SYS_MEM_MAP, SYS_MEM_PROTECT and SYS_MEMOBJ_MAP; W and X together are refused
+ * (W^X). */
 #define PROT_READ  1u
 #define PROT_WRITE 2u
 #define PROT_EXEC  4u
@@ -67,6 +72,10 @@ enum sys_number {
  * mapped there, now as a mapping of the object. */
 #define MEM_GRANT_MOVE  1u
 #define MEM_GRANT_SHARE 2u
+
+/* The largest memory object, in pages (256 MiB): SYS_MEMOBJ_CREATE and SYS_MEM_GRANT refuse
+ * more with ERR_INVAL; below it the caller's frame quota decides (ERR_NOMEM). */
+#define MEMOBJ_MAX_PAGES (1ul << 16)
 
 /* User space: [USER_BASE, USER_TOP). Everything else belongs to the kernel. */
 #define USER_BASE 0x0000000000001000ul

@@ -61,7 +61,7 @@ void cap_drain(struct cap_object *dead)
             continue;
         if (o->refs == 0)
             ops->destroy(o);
-        else if (o->recv_refs == 0 && ops->close)
+        else if ((o->recv_refs == 0 || o->send_refs == 0) && ops->close)
             ops->close(o);
     }
 }

@@ -19,8 +19,10 @@ struct capspace {
 };
 
 /* What the kernel does with an object of one type once the table lists it (captable.h): close
- * it (its last RECEIVE capability went) and destroy it (its last capability went; close has
- * not necessarily been called). Both run under cap_lock. */
+ * it (its last RECEIVE or its last SEND capability went, others remain: close looks at
+ * recv_refs and send_refs for which side is gone, and may be called more than once) and
+ * destroy it (its last capability went; close has not necessarily been called). Both run
+ * under cap_lock. */
 struct cap_type_ops {
     void (*close)(struct cap_object *obj);
     void (*destroy)(struct cap_object *obj);

@@ -72,6 +72,7 @@ static struct cap_slot *slot_fill(struct cap_table *t, struct cap_object *obj, u
     s->obj = obj;
     s->parent = s->first_child = s->prev_sib = s->next_sib = NULL;
     obj->recv_refs += (rights & CAP_RIGHT_RECEIVE) != 0;
+    obj->send_refs += (rights & CAP_RIGHT_SEND) != 0;
     t->live++;
     return s;
 }
@@ -83,6 +84,7 @@ static void slot_release(struct cap_slot *s)
 {
     struct cap_table *t = s->table;
     s->obj->recv_refs -= (s->rights & CAP_RIGHT_RECEIVE) != 0;
+    s->obj->send_refs -= (s->rights & CAP_RIGHT_SEND) != 0;
     s->handle = vacant(slot_index(s));
     s->type = 0;
     s->rights = 0;
@@ -99,10 +101,12 @@ static void slot_release(struct cap_slot *s)
     free_push(t, s);
 }
 
-/* The slot holding o (with RECEIVE if could_receive) is already released. */
-static void obj_put(struct cap_object *o, bool could_receive, struct cap_object **dead)
+/* The slot holding o with `rights` is already released. */
+static void obj_put(struct cap_object *o, unsigned rights, struct cap_object **dead)
 {
-    if ((--o->refs == 0 || (could_receive && o->recv_refs == 0)) && !o->listed) {
+    bool last_receiver = (rights & CAP_RIGHT_RECEIVE) && o->recv_refs == 0;
+    bool last_sender = (rights & CAP_RIGHT_SEND) && o->send_refs == 0;
+    if ((--o->refs == 0 || last_receiver || last_sender) && !o->listed) {
         o->listed = 1;
         o->next_dead = *dead;
         *dead = o;
@@ -149,9 +153,9 @@ static void delete_slot(struct cap_slot *s, struct cap_object **dead)
     }
     sib_replace(s, s->first_child, last);
     struct cap_object *o = s->obj;
-    bool could_receive = s->rights & CAP_RIGHT_RECEIVE;
+    unsigned rights = s->rights;
     slot_release(s);
-    obj_put(o, could_receive, dead);
+    obj_put(o, rights, dead);
 }
 
 int cap_insert(struct cap_table *t, struct cap_object *obj, unsigned rights, uint64_t badge,

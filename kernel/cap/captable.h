@@ -13,8 +13,9 @@
  * The table does not own objects: it counts the capabilities naming each object and hands an
  * object back to the caller (on a `dead` list) when its last capability goes away, so that the
  * caller can destroy it after dropping its locks, or when its last capability with
- * CAP_RIGHT_RECEIVE goes away while others remain (refs > 0), so that the caller can tell the
- * senders no receiver is left (an endpoint "closes"). An object is listed at most once (its
+ * CAP_RIGHT_RECEIVE or with CAP_RIGHT_SEND goes away while others remain (refs > 0), so that
+ * the caller can tell one side the other is gone (an endpoint with no receiver left "closes";
+ * so does a notification with no signaller left). An object is listed at most once (its
  * `listed` flag; the caller clears it when it takes the object off); the caller looks at refs
  * to tell the two apart.
  *
@@ -56,6 +57,7 @@ struct cap_object {
     uint32_t type;                /* enum cap_type, fixed by cap_object_init */
     uint32_t refs;                /* capabilities naming the object, across all tables */
     uint32_t recv_refs;           /* ... of which hold CAP_RIGHT_RECEIVE */
+    uint32_t send_refs;           /* ... of which hold CAP_RIGHT_SEND */
     uint32_t listed;              /* on a dead list; the caller clears it when it takes it off */
     struct cap_object *next_dead; /* link on a caller's dead list */
 };
@@ -65,6 +67,7 @@ static inline void cap_object_init(struct cap_object *o, enum cap_type type)
     o->type = type;
     o->refs = 0;
     o->recv_refs = 0;
+    o->send_refs = 0;
     o->listed = 0;
     o->next_dead = 0;
 }

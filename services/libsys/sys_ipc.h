@@ -1,7 +1,8 @@
-/* libsys: capability, notification and endpoint IPC stubs (included by sys.h). The register
- * assignment is docs/abi.md's "IPC" table; the tag, buffer and statistics layouts are
- * kernel/abi/ipc.h. Every stub returns the kernel's rax: >= 0 on success, a negative ERR_*. */
+/* libsys: capability, notification, memory object and endpoint IPC stubs (included by sys.h).
+ * The register assignment is docs/abi.md's "IPC" table; the tag, buffer and statistics layouts
+ * are kernel/abi/ipc.h. Every stub returns the kernel's rax: >= 0 on success, a negative ERR_*. */
 #pragma once
+#include <stddef.h>
 #include <stdint.h>
 
 #include "abi/cap.h"
@@ -152,4 +153,27 @@ static inline long sys_ipc_ctl(cap_t control, unsigned op, uint64_t arg)
 static inline long sys_irq_bind(cap_t control, unsigned irq, cap_t notification, uint64_t bits)
 {
     return sys_call4(SYS_IRQ_BIND, control, irq, notification, (long)bits);
+}
+
+/* A memory object of `pages` zeroed pages charged to the caller's frame quota; a handle with
+ * every right (docs/memory-objects.md). */
+static inline long sys_memobj_create(size_t pages)
+{
+    return sys_call1(SYS_MEMOBJ_CREATE, (long)pages);
+}
+
+/* Maps the whole object at addr (page aligned) with prot, in the caller (pid 0) or in one of
+ * its descendants. Needs MAP and READ on the capability, WRITE for PROT_WRITE, EXECUTE for
+ * PROT_EXEC; the mapping can never be made more permissive than that (SYS_MEM_PROTECT). */
+static inline long sys_memobj_map(cap_t obj, void *addr, unsigned prot, int pid)
+{
+    return sys_call4(SYS_MEMOBJ_MAP, obj, (long)addr, prot, pid);
+}
+
+/* The caller's anonymous pages [addr, addr + len) become a new memory object without a copy;
+ * MEM_GRANT_MOVE unmaps them here, MEM_GRANT_SHARE keeps them mapped as the object's. Returns
+ * a handle with every right, to send to another process (which maps it). */
+static inline long sys_mem_grant(void *addr, size_t len, unsigned mode)
+{
+    return sys_call3(SYS_MEM_GRANT, (long)addr, (long)len, mode);
 }

@@ -291,6 +291,36 @@ TEST(cap_last_reference_once)
     tbl_fini(&b);
 }
 
+/* The last SEND capability going lists the object too (a notification nothing can signal);
+ * deriving SEND-less children does not count as a sender. */
+TEST(cap_last_sender_lists_the_object)
+{
+    struct tbl a;
+    struct obj o;
+    obj_init(&o, CAP_TYPE_NOTIFICATION);
+    CHECK_EQ(tbl_init(&a, 8), 0);
+    cap_handle_t all, recv_only, send_only;
+    struct cap_object *dead = NULL;
+    CHECK_EQ(cap_insert(&a.t, &o.hdr, CAP_RIGHTS_ALL, 0, &all), 0);
+    CHECK_EQ(cap_derive(&a.t, all, &a.t, CAP_RIGHT_RECEIVE, 0, &recv_only), 0);
+    CHECK_EQ(cap_derive(&a.t, all, &a.t, CAP_RIGHT_SEND, 0, &send_only), 0);
+    CHECK_EQ(o.hdr.send_refs, 2);
+    CHECK_EQ(o.hdr.recv_refs, 2);
+
+    /* Children move up to the root's parent (none): both survive the original's deletion. */
+    CHECK_EQ(cap_delete(&a.t, all, &dead), 0);
+    CHECK(dead == NULL);
+    CHECK_EQ(o.hdr.send_refs, 1);
+    CHECK_EQ(cap_delete(&a.t, send_only, &dead), 0);
+    CHECK(dead == &o.hdr && o.hdr.refs == 1 && o.hdr.send_refs == 0 && o.hdr.recv_refs == 1);
+    o.hdr.listed = 0;
+    dead = NULL;
+    CHECK_EQ(cap_delete(&a.t, recv_only, &dead), 0);
+    CHECK(dead == &o.hdr && o.hdr.refs == 0);
+    CHECK_EQ(cap_table_check(&a.t), 0);
+    tbl_fini(&a);
+}
+
 TEST(cap_clear_table)
 {
     struct tbl a, b;

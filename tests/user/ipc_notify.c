@@ -10,7 +10,10 @@
  *   6  two waiters, two signals: each signal is collected by exactly one of them, no bit is
  *      lost or delivered twice, and no waiter returns an empty word
  *   7  rights: a send-only capability cannot wait, a receive-only one cannot signal (ERR_PERM);
- *      a signal through a derived send-only capability reaches the root's waiter */
+ *      a signal through a derived send-only capability reaches the root's waiter
+ *   8  once nothing can signal (the last SEND capability deleted, or held by a process that
+ *      exited): pending bits are still collected, then waits return ERR_PIPE at once, and a
+ *      waiter already blocked is woken with ERR_PIPE */
 #include "ipc_test.h"
 
 #define BOUND 5000
@@ -122,6 +125,45 @@ int main(void)
     EXPECT_EQ(sys_cap_revoke(n), 2, "revoke the two derived capabilities");
     EXPECT_EQ(sys_signal(send, 1), ERR_STALE, "signal through a revoked capability");
     EXPECT_EQ(sys_cap_delete(n), 0, "delete the notification");
-    printf("ipc_notify: ORed bits, polls, wake-ups, timeouts, bit 63 and rights behave\n");
+
+    test_stage = 8;
+    n = (cap_t)EXPECT_OK(sys_notification_create(), "notification_create");
+    recv = (cap_t)EXPECT_OK(sys_cap_derive(n, CAP_RIGHT_RECEIVE, 0), "derive receive-only");
+    send = (cap_t)EXPECT_OK(sys_cap_derive(n, CAP_RIGHT_SEND, 0), "derive send-only");
+    EXPECT_EQ(sys_cap_delete(n), 0, "delete the original (its children stay)");
+    EXPECT_EQ(sys_signal(send, 0x8), 0, "signal before the last sender goes");
+    EXPECT_EQ(sys_cap_delete(send), 0, "delete the last SEND capability");
+    EXPECT_EQ(sys_notify_wait(recv, NOTIFY_FOREVER), 0x8, "pending bits outlive the senders");
+    EXPECT_EQ(sys_notify_wait(recv, NOTIFY_FOREVER), ERR_PIPE, "nothing can signal: ERR_PIPE");
+    EXPECT_EQ(sys_notify_wait(recv, NOTIFY_POLL), ERR_AGAIN, "a poll still just polls");
+    EXPECT_EQ(sys_cap_delete(recv), 0, "delete the receive-only capability");
+
+    n = (cap_t)EXPECT_OK(sys_notification_create(), "notification_create");
+    recv = (cap_t)EXPECT_OK(sys_cap_derive(n, CAP_RIGHT_RECEIVE, 0), "derive receive-only");
+    send = (cap_t)EXPECT_OK(sys_cap_derive(n, CAP_RIGHT_SEND, 0), "derive send-only");
+    EXPECT_EQ(sys_cap_delete(n), 0, "delete the original");
+    w1 = (struct waiter){.n = recv, .ticks = NOTIFY_FOREVER};
+    tid = start_waiter(&w1);
+    EXPECT_EQ(sys_cap_delete(send), 0, "delete the last sender under a blocked waiter");
+    EXPECT(test_wait_flag(&w1.done, BOUND), "the blocked waiter wakes");
+    EXPECT_EQ(w1.result, ERR_PIPE, "the blocked waiter's result");
+    test_join(tid, "join the waiter");
+    EXPECT_EQ(sys_cap_delete(recv), 0, "delete the receive-only capability");
+
+    n = (cap_t)EXPECT_OK(sys_notification_create(), "notification_create");
+    recv = (cap_t)EXPECT_OK(sys_cap_derive(n, CAP_RIGHT_RECEIVE, 0), "derive receive-only");
+    send = (cap_t)EXPECT_OK(sys_cap_derive(n, CAP_RIGHT_SEND, 0), "derive send-only");
+    EXPECT_EQ(sys_cap_delete(n), 0, "delete the original");
+    w1 = (struct waiter){.n = recv, .ticks = NOTIFY_FOREVER};
+    tid = start_waiter(&w1);
+    long child = EXPECT_OK(sys_spawn_cap("hello", PRIO_DEFAULT, send), "spawn a holder of SEND");
+    EXPECT_EQ(sys_cap_delete(send), 0, "the child now holds the only SEND capability");
+    int status = -1;
+    EXPECT_EQ(sys_wait((int)child, &status), child, "the holder exits");
+    EXPECT(test_wait_flag(&w1.done, BOUND), "the holder's exit wakes the waiter");
+    EXPECT_EQ(w1.result, ERR_PIPE, "a waiter whose only signaller died");
+    test_join(tid, "join the waiter");
+    EXPECT_EQ(sys_cap_delete(recv), 0, "delete the receive-only capability");
+    printf("ipc_notify: ORed bits, polls, wake-ups, timeouts, bit 63, rights and orphaning behave\n");
     return 0;
 }
