@@ -107,6 +107,26 @@ void *transport_va_reserve(size_t bytes)
     return at + size <= USER_MAP_END ? (void *)at : NULL;
 }
 
+int transport_map_object(cap_t obj, size_t pages, void **out)
+{
+    size_t bytes = pages * PAGE_SIZE;
+    void *va = transport_va_reserve(bytes);
+    if (!va)
+        return ERR_NOMEM;
+    long r = sys_memobj_map(obj, va, PROT_READ | PROT_WRITE, 0);
+    if (r < 0)
+        return (int)r;
+    /* Nothing tells the size of an object the peer sent, and one smaller than agreed would
+     * fault this side on its first access past the end: SYS_MEM_PROTECT refuses a range with an
+     * unmapped page, so it proves every agreed page is there. */
+    if ((r = sys_mem_protect(va, bytes, PROT_READ | PROT_WRITE))) {
+        sys_mem_unmap(va, bytes);
+        return ERR_RANGE;
+    }
+    *out = va;
+    return 0;
+}
+
 int transport_ipcbuf_setup(struct transport *t)
 {
     void *page = transport_va_reserve(PAGE_SIZE);

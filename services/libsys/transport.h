@@ -124,6 +124,9 @@ static inline void transport_close(struct transport *t)
 /* For the implementations. Page-aligned address space for a connection's mappings, from a
  * window of the SYS_MEM_MAP area that libsys keeps for itself; never handed out twice. */
 void *transport_va_reserve(size_t bytes);
+/* Maps a memory object the peer sent, read-write, at a fresh reservation; ERR_RANGE when it
+ * has fewer than `pages` pages (the mapping is then undone). */
+int transport_map_object(cap_t obj, size_t pages, void **out);
 /* Maps a page for the calling thread's IPC buffer, registers it, and records it in t. */
 int transport_ipcbuf_setup(struct transport *t);
 void transport_ipcbuf_release(struct transport *t);

@@ -126,12 +126,11 @@ static int setup(struct transport *t, cap_t obj, unsigned spin, cap_t *give)
 {
     struct ring_state *s = state(t);
     s->obj = obj;
-    uint8_t *va = transport_va_reserve(RING_PAGES * PAGE_SIZE);
-    if (!va)
-        return ERR_NOMEM;
-    long r = sys_memobj_map(obj, va, PROT_READ | PROT_WRITE, 0);
+    void *mapped;
+    long r = transport_map_object(obj, RING_PAGES, &mapped);
     if (r < 0)
         return (int)r;
+    uint8_t *va = mapped;
     s->region = va;
     uint8_t *tx = s->client ? va : va + RING_BYTES, *rx = s->client ? va + RING_BYTES : va;
     if (s->client && ((r = spsc_ring_init(va, RING_BYTES, RING_SLOTS)) ||

@@ -52,14 +52,10 @@ static void release(struct transport *t)
 
 static int map_pool(struct zc_state *s, cap_t obj)
 {
-    uint8_t *va = transport_va_reserve(ZCOPY_POOL_BYTES);
-    if (!va)
-        return ERR_NOMEM;
-    long r = sys_memobj_map(obj, va, PROT_READ | PROT_WRITE, 0);
-    if (r < 0)
-        return (int)r;
-    s->pool = va;
-    return 0;
+    void *va;
+    int err = transport_map_object(obj, ZCOPY_POOL_PAGES, &va);
+    s->pool = err ? NULL : va;
+    return err;
 }
 
 static int zc_connect(struct transport *t, unsigned ncpus)
