@@ -70,8 +70,8 @@ struct transport {
 };
 
 /* Registration: a pointer in the `transports` section (services/libsys/user.ld keeps it). */
-#define TRANSPORT_REGISTER(ops_)                                                               \
-    static const struct transport_ops *const transport_ptr_##ops_                             \
+#define TRANSPORT_REGISTER(ops_)                                                                   \
+    static const struct transport_ops *const transport_ptr_##ops_                                  \
         __attribute__((used, section("transports"), aligned(sizeof(void *)))) = &ops_
 
 /* What a workload's argument string says about its transport: `ipc=<name>` (absent: the

@@ -106,8 +106,8 @@ static long fp_recv(struct transport *t, void *buf, size_t max)
     for (;;) {
         struct ipc_msg m = s->have_reply ? s->pending : (struct ipc_msg){0};
         uint64_t badge;
-        long r = s->have_reply ? ipc_reply_recv(t->ep, &m, &badge)
-                               : ipc_recv(t->ep, &m, &badge, 0, 0);
+        long r =
+            s->have_reply ? ipc_reply_recv(t->ep, &m, &badge) : ipc_recv(t->ep, &m, &badge, 0, 0);
         s->have_reply = false;
         s->called = r == 0;
         if (r < 0)
@@ -120,7 +120,8 @@ static long fp_recv(struct transport *t, void *buf, size_t max)
             refuse_request(s, (int)r);
             break;
         case TRANSPORT_OP_CLOSE:
-            s->pending = (struct ipc_msg){.tag = ipc_tag(transport_label(TRANSPORT_OP_CLOSE, 0), 0, 0)};
+            s->pending =
+                (struct ipc_msg){.tag = ipc_tag(transport_label(TRANSPORT_OP_CLOSE, 0), 0, 0)};
             ipc_reply(&s->pending);
             s->called = false;
             return ERR_PIPE;

@@ -23,8 +23,8 @@
 /* Polls before sleeping when the peer may run on another CPU: of the order of a round trip. */
 #define RING_SPIN 2000u
 
-#define RING_BYTES     (320u + 64u * RING_SLOTS) /* spsc_ring_region_bytes(RING_SLOTS) */
-#define RING_PAGES     ((2 * RING_BYTES + PAGE_SIZE - 1) / PAGE_SIZE)
+#define RING_BYTES      (320u + 64u * RING_SLOTS) /* spsc_ring_region_bytes(RING_SLOTS) */
+#define RING_PAGES      ((2 * RING_BYTES + PAGE_SIZE - 1) / PAGE_SIZE)
 #define RING_OBJ_RIGHTS (CAP_RIGHT_MAP | CAP_RIGHT_READ | CAP_RIGHT_WRITE)
 
 struct ring_state {
@@ -152,8 +152,8 @@ static int setup(struct transport *t, cap_t obj, unsigned spin, cap_t *give)
     }
     s->wait = (cap_t)wait;
     *give = (cap_t)send;
-    s->waiter = (struct spsc_waiter){
-        .sleep = ring_sleep, .notify = ring_notify, .ctx = s, .spin = spin};
+    s->waiter =
+        (struct spsc_waiter){.sleep = ring_sleep, .notify = ring_notify, .ctx = s, .spin = spin};
     return 0;
 }
 
@@ -233,8 +233,7 @@ refuse:
     return err;
 }
 
-static long ring_call(struct transport *t, const void *req, size_t len, void *resp,
-                      size_t resp_max)
+static long ring_call(struct transport *t, const void *req, size_t len, void *resp, size_t resp_max)
 {
     struct ring_state *s = state(t);
     if (s->broken)
