@@ -148,6 +148,107 @@ void transport_ipcbuf_release(struct transport *t)
     t->ipcbuf = NULL;
 }
 
+int transport_own_setup(struct transport *t)
+{
+    t->own = NULL;
+    t->own_bytes = 0;
+    t->out = NULL;
+    if (t->ops->buffer)
+        return 0;
+    size_t bytes = (t->ops->max_payload + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+    uint8_t *va = transport_va_reserve(2 * bytes);
+    if (!va)
+        return ERR_NOMEM;
+    long err = sys_mem_map(va, 2 * bytes, PROT_READ | PROT_WRITE);
+    if (err)
+        return (int)err;
+    t->own = va;
+    t->own_bytes = bytes;
+    return 0;
+}
+
+void transport_own_release(struct transport *t)
+{
+    if (t->own)
+        sys_mem_unmap(t->own, 2 * t->own_bytes);
+    t->own = NULL;
+    t->out = NULL;
+}
+
+void transport_close(struct transport *t)
+{
+    t->ops->close(t);
+    transport_own_release(t);
+}
+
+int transport_buffer(struct transport *t, size_t len, void **buf)
+{
+    t->out = NULL;
+    if (len > transport_max_in_place(t))
+        return ERR_RANGE;
+    void *b = t->own;
+    if (t->ops->buffer) {
+        int err = t->ops->buffer(t, len, &b);
+        if (err)
+            return err;
+    }
+    t->out = b;
+    t->out_len = len;
+    *buf = b;
+    return 0;
+}
+
+/* The buffer transport_buffer handed out, now being sent: it is no longer the caller's. A
+ * refusal leaves it handed out, so the caller can still send it with the right length. */
+static int take_out(struct transport *t, size_t len, void **buf)
+{
+    if (!t->out)
+        return ERR_NOENT;
+    if (len > t->out_len)
+        return ERR_RANGE;
+    *buf = t->out;
+    t->out = NULL;
+    return 0;
+}
+
+long transport_call_in_place(struct transport *t, size_t len, const void **resp)
+{
+    void *buf;
+    int err = take_out(t, len, &buf);
+    if (err)
+        return err;
+    if (t->ops->call_in_place)
+        return t->ops->call_in_place(t, buf, len, resp);
+    uint8_t *in = t->own + t->own_bytes;
+    long r = t->ops->call(t, buf, len, in, t->ops->max_payload);
+    if (r >= 0)
+        *resp = in;
+    return r;
+}
+
+long transport_recv_in_place(struct transport *t, const void **req)
+{
+    t->out = NULL;
+    if (t->ops->recv_in_place)
+        return t->ops->recv_in_place(t, req);
+    uint8_t *in = t->own + t->own_bytes;
+    long r = t->ops->recv(t, in, t->ops->max_payload);
+    if (r >= 0)
+        *req = in;
+    return r;
+}
+
+int transport_reply_in_place(struct transport *t, size_t len)
+{
+    void *buf;
+    int err = take_out(t, len, &buf);
+    if (err)
+        return err;
+    if (t->ops->reply_in_place)
+        return t->ops->reply_in_place(t, buf, len);
+    return t->ops->reply(t, buf, len);
+}
+
 int transport_connect_result(const struct ipc_msg *r)
 {
     if (transport_label_op(r->tag) == TRANSPORT_OP_CONNECT)
@@ -166,8 +267,10 @@ int transport_connect(struct transport *t, const struct transport_config *cfg, c
     int err = transport_ipcbuf_setup(t);
     if (err)
         return err;
-    if ((err = t->ops->connect(t, cfg->ncpus)))
+    if ((err = transport_own_setup(t)) || (err = t->ops->connect(t, cfg->ncpus))) {
+        transport_own_release(t);
         transport_ipcbuf_release(t);
+    }
     return err;
 }
 
@@ -204,9 +307,12 @@ int transport_accept(struct transport *t, cap_t ep)
         memcpy(name, hello.w, sizeof name);
         name[sizeof name - 1] = '\0';
         t->ops = transport_find(name);
-        err = t->ops ? t->ops->accept(t, &hello, caps) : ERR_NOENT;
-        if (!t->ops)
+        /* The private buffers come first: a connection is never accepted without them. */
+        err = t->ops ? transport_own_setup(t) : ERR_NOENT;
+        if (err)
             transport_refuse(&hello, caps, err);
+        else if ((err = t->ops->accept(t, &hello, caps)))
+            transport_own_release(t);
         if (err)
             transport_ipcbuf_release(t);
         return err;

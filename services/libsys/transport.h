@@ -6,9 +6,14 @@
  * A transport is one file that fills a struct transport_ops and registers it with
  * TRANSPORT_REGISTER; nothing here names one. Payloads are bytes with a length, at most the
  * transport's max_payload. Every call returns 0, a length, or a negative ERR_*; ERR_PIPE means
- * the peer is gone (closed the connection or died). A connection belongs to one thread at a
- * time: connect and accept register an IPC buffer of their own for the calling thread,
- * replacing any the thread had. */
+ * the peer is gone (closed the connection or died).
+ *
+ * Two ways to move a payload: the copy API (transport_call, _recv, _reply) takes and fills the
+ * caller's buffers; the in-place API (transport_buffer, transport_call_in_place, ...) hands out
+ * the transport's own buffer to write the payload in and points at the peer's payload where it
+ * lies, so a transport that shares memory with the peer (zcopy) copies no byte. A connection
+ * belongs to one thread at a time: connect and accept register an IPC buffer of their own for the
+ * calling thread, replacing any the thread had. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -47,6 +52,8 @@ struct transport;
 struct transport_ops {
     const char *name;
     size_t max_payload; /* bytes, for requests and responses alike */
+    /* The in-place API's limit, at least max_payload; 0 means max_payload. */
+    size_t max_in_place;
     /* Client: set up the connection through t->ep (a capability with SEND and GRANT). */
     int (*connect)(struct transport *t, unsigned ncpus);
     /* Server: `hello` is the connect message just received on t->ep, `caps` the handles it
@@ -60,12 +67,26 @@ struct transport_ops {
     int (*reply)(struct transport *t, const void *buf, size_t len);
     /* Either side: tell the peer (client) and give back every resource of the connection. */
     void (*close)(struct transport *t);
+    /* The in-place operations, all four or none. A transport without them gets transport.c's:
+     * a private buffer for each direction and the copy operations above. `buf` and `len` were
+     * handed out and checked by transport_buffer. */
+    int (*buffer)(struct transport *t, size_t len, void **buf);
+    long (*call_in_place)(struct transport *t, void *buf, size_t len, const void **resp);
+    long (*recv_in_place)(struct transport *t, const void **req);
+    int (*reply_in_place)(struct transport *t, void *buf, size_t len);
 };
 
 struct transport {
     const struct transport_ops *ops;
     cap_t ep;
     struct ipc_buffer *ipcbuf; /* the page connect/accept mapped and registered */
+    /* For transports without in-place operations: two pages-rounded buffers of max_payload
+     * bytes, this side's outgoing one first (mapped by connect/accept). */
+    uint8_t *own;
+    size_t own_bytes;
+    /* What transport_buffer handed out last and its length, until the message is sent. */
+    void *out;
+    size_t out_len;
     _Alignas(64) unsigned char state[TRANSPORT_STATE_BYTES];
 };
 
@@ -116,9 +137,30 @@ static inline int transport_reply(struct transport *t, const void *buf, size_t l
     return t->ops->reply(t, buf, len);
 }
 
-static inline void transport_close(struct transport *t)
+/* Either side: tell the peer (client) and give back every resource of the connection. */
+void transport_close(struct transport *t);
+
+/* The in-place API. transport_buffer hands out the buffer for the next message this side sends
+ * (client: its request; server: the response to the request it received last), with room for
+ * len bytes: ERR_RANGE when len is over transport_max_in_place. Write the payload there, then
+ * send it with transport_call_in_place or transport_reply_in_place, at most len bytes (more is
+ * ERR_RANGE; sending with no buffer handed out is ERR_NOENT). The buffer stays this side's until
+ * the message is sent; asking again hands out a buffer afresh. A received payload (*resp,
+ * *req) stays where it lies until this side's next transport_buffer, call, recv or close; it
+ * never overlaps the buffer handed out for the answer. The peer may share that memory: read
+ * what matters once, and validate it as any message. */
+int transport_buffer(struct transport *t, size_t len, void **buf);
+/* Client: sends the request written in the buffer; the response's length or an error. */
+long transport_call_in_place(struct transport *t, size_t len, const void **resp);
+/* Server: the next request's length, *req pointing at it, or an error (ERR_PIPE: the client
+ * closed or died). */
+long transport_recv_in_place(struct transport *t, const void **req);
+/* Server: sends the response written in the buffer. */
+int transport_reply_in_place(struct transport *t, size_t len);
+
+static inline size_t transport_max_in_place(const struct transport *t)
 {
-    t->ops->close(t);
+    return t->ops->max_in_place ? t->ops->max_in_place : t->ops->max_payload;
 }
 
 /* For the implementations. Page-aligned address space for a connection's mappings, from a
@@ -130,6 +172,9 @@ int transport_map_object(cap_t obj, size_t pages, void **out);
 /* Maps a page for the calling thread's IPC buffer, registers it, and records it in t. */
 int transport_ipcbuf_setup(struct transport *t);
 void transport_ipcbuf_release(struct transport *t);
+/* The private buffers of a transport without in-place operations; nothing for one with them. */
+int transport_own_setup(struct transport *t);
+void transport_own_release(struct transport *t);
 /* Server: answers a connect with TRANSPORT_OP_ERROR and `err`, deleting the capabilities it
  * carried so that a refused client leaves nothing behind. */
 void transport_refuse(const struct ipc_msg *hello, const uint32_t *caps, int err);

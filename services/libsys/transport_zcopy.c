@@ -109,10 +109,13 @@ static int zc_accept(struct transport *t, const struct ipc_msg *hello, const uin
     return 0;
 }
 
-static long zc_call(struct transport *t, const void *req, size_t len, void *resp, size_t resp_max)
+/* The request is in the pool's request area already: only its descriptor travels. The
+ * response descriptor is checked against the area only the server writes before *resp points
+ * into it. */
+static long zc_call_in_place(struct transport *t, void *buf, size_t len, const void **resp)
 {
+    (void)buf; /* zc_buffer handed out the request area */
     struct zc_state *s = state(t);
-    memcpy(s->pool + ZCOPY_REQ_OFF, req, len);
     struct ipc_msg m = desc_msg(TRANSPORT_OP_DATA, ZCOPY_REQ_OFF, len);
     long r = ipc_call(t->ep, &m);
     if (r < 0)
@@ -121,10 +124,24 @@ static long zc_call(struct transport *t, const void *req, size_t len, void *resp
         return transport_connect_result(&m);
     uint64_t off = m.w[0], n = m.w[1];
     if (transport_label_op(m.tag) != TRANSPORT_OP_DATA || ipc_tag_len(m.tag) != 2 ||
-        !desc_ok(off, n, ZCOPY_RESP_OFF, ZCOPY_POOL_BYTES) || n > resp_max)
+        !desc_ok(off, n, ZCOPY_RESP_OFF, ZCOPY_POOL_BYTES))
         return ERR_RANGE;
-    memcpy(resp, s->pool + off, n);
+    *resp = s->pool + off;
     return (long)n;
+}
+
+static long zc_call(struct transport *t, const void *req, size_t len, void *resp, size_t resp_max)
+{
+    struct zc_state *s = state(t);
+    memcpy(s->pool + ZCOPY_REQ_OFF, req, len);
+    const void *in;
+    long n = zc_call_in_place(t, s->pool + ZCOPY_REQ_OFF, len, &in);
+    if (n < 0)
+        return n;
+    if ((size_t)n > resp_max)
+        return ERR_RANGE;
+    memcpy(resp, in, (size_t)n);
+    return n;
 }
 
 static void refuse_request(struct zc_state *s, int err)
@@ -135,7 +152,9 @@ static void refuse_request(struct zc_state *s, int err)
     s->refused++;
 }
 
-static long zc_recv(struct transport *t, void *buf, size_t max)
+/* The next request: its length, *req pointing at it in the request area (its descriptor
+ * checked), or an error. A request longer than max is refused and the wait goes on. */
+static long recv_desc(struct transport *t, size_t max, const void **req)
 {
     struct zc_state *s = state(t);
     for (;;) {
@@ -155,7 +174,7 @@ static long zc_recv(struct transport *t, void *buf, size_t max)
                 refuse_request(s, ERR_RANGE);
                 break;
             }
-            memcpy(buf, s->pool + off, len);
+            *req = s->pool + off;
             return (long)len;
         case TRANSPORT_OP_CLOSE:
             s->pending =
@@ -169,14 +188,48 @@ static long zc_recv(struct transport *t, void *buf, size_t max)
     }
 }
 
+static long zc_recv_in_place(struct transport *t, const void **req)
+{
+    return recv_desc(t, ZCOPY_AREA_BYTES, req);
+}
+
+static long zc_recv(struct transport *t, void *buf, size_t max)
+{
+    const void *req;
+    long n = recv_desc(t, max, &req);
+    if (n > 0)
+        memcpy(buf, req, (size_t)n);
+    return n;
+}
+
+/* The response is in the response area already: its descriptor goes with the server's next
+ * recv (reply_recv) or close. */
+static int zc_reply_in_place(struct transport *t, void *buf, size_t len)
+{
+    (void)buf; /* zc_buffer handed out the response area */
+    struct zc_state *s = state(t);
+    if (!s->called || s->have_reply)
+        return ERR_NOENT;
+    s->pending = desc_msg(TRANSPORT_OP_DATA, ZCOPY_RESP_OFF, len);
+    s->have_reply = true;
+    return 0;
+}
+
 static int zc_reply(struct transport *t, const void *buf, size_t len)
 {
     struct zc_state *s = state(t);
     if (!s->called || s->have_reply)
         return ERR_NOENT;
     memcpy(s->pool + ZCOPY_RESP_OFF, buf, len);
-    s->pending = desc_msg(TRANSPORT_OP_DATA, ZCOPY_RESP_OFF, len);
-    s->have_reply = true;
+    return zc_reply_in_place(t, s->pool + ZCOPY_RESP_OFF, len);
+}
+
+/* Each side writes only its own area: the client requests, the server responses. */
+static int zc_buffer(struct transport *t, size_t len, void **buf)
+{
+    (void)len; /* transport_buffer checked it against max_in_place, the area's size */
+    struct zc_state *s = state(t);
+    *buf = s->pool + (s->server ? ZCOPY_RESP_OFF : ZCOPY_REQ_OFF);
     return 0;
 }
 
@@ -203,5 +256,9 @@ static const struct transport_ops zcopy_ops = {
     .recv = zc_recv,
     .reply = zc_reply,
     .close = zc_close,
+    .buffer = zc_buffer,
+    .call_in_place = zc_call_in_place,
+    .recv_in_place = zc_recv_in_place,
+    .reply_in_place = zc_reply_in_place,
 };
 TRANSPORT_REGISTER(zcopy_ops);
