@@ -120,6 +120,7 @@ int transport_accept(struct transport *t, cap_t ep);
 static inline long transport_call(struct transport *t, const void *req, size_t len, void *resp,
                                   size_t resp_max)
 {
+    t->out = NULL; /* the copy calls spend a buffer transport_buffer handed out */
     if (len > t->ops->max_payload)
         return ERR_RANGE;
     return t->ops->call(t, req, len, resp, resp_max);
@@ -132,6 +133,7 @@ static inline long transport_recv(struct transport *t, void *buf, size_t max)
 
 static inline int transport_reply(struct transport *t, const void *buf, size_t len)
 {
+    t->out = NULL;
     if (len > t->ops->max_payload)
         return ERR_RANGE;
     return t->ops->reply(t, buf, len);
@@ -145,9 +147,9 @@ void transport_close(struct transport *t);
  * len bytes: ERR_RANGE when len is over transport_max_in_place. Write the payload there, then
  * send it with transport_call_in_place or transport_reply_in_place, at most len bytes (more is
  * ERR_RANGE; sending with no buffer handed out is ERR_NOENT). The buffer stays this side's until
- * the message is sent; asking again hands out a buffer afresh. A received payload (*resp,
- * *req) stays where it lies until this side's next transport_buffer, call, recv or close; it
- * never overlaps the buffer handed out for the answer. The peer may share that memory: read
+ * the message is sent; asking again, or a copy call, spends it. A received payload (*resp,
+ * *req) stays where it lies until this side's next call, recv or close; it never overlaps the
+ * buffer handed out for the answer. The peer may share that memory: read
  * what matters once, and validate it as any message. */
 int transport_buffer(struct transport *t, size_t len, void **buf);
 /* Client: sends the request written in the buffer; the response's length or an error. */
