@@ -2,13 +2,16 @@
 
 #include <stddef.h>
 
+#include "abi/transport.h"
 #include "arch/x86_64/percpu.h"
 #include "core/cmdline.h"
 #include "core/console.h"
+#include "lib/fmt.h"
 #include "lib/kstring.h"
 
 struct boot_options bootopt = {
     .sched = BOOTOPT_SCHED_DEFAULT,
+    .ipc = TRANSPORT_DEFAULT,
     .quantum_us = 10000,
     .quota_procs = 128,
     .quota_threads = 512,
@@ -40,6 +43,11 @@ static const struct opt_desc options[] = {
      .offset = offsetof(struct boot_options, sched),
      .size = sizeof(bootopt.sched),
      .help = "scheduling policy by name (one file each in sched/; an unknown name lists them)"},
+    {.name = "ipc",
+     .type = OPT_STRING,
+     .offset = offsetof(struct boot_options, ipc),
+     .size = sizeof(bootopt.ipc),
+     .help = "user-level transport the workloads use: fastpath, ring or zcopy (docs/transport.md)"},
     {.name = "quantum_us",
      .type = OPT_UINT,
      .offset = offsetof(struct boot_options, quantum_us),
@@ -105,4 +113,20 @@ bool bootopt_given(const char *name)
         if (!strcmp(options[i].name, name))
             return (seen >> i) & 1;
     return false;
+}
+
+int bootopts_check_ipc(void)
+{
+    static const char *const known[] = TRANSPORT_NAMES;
+    char list[64] = "";
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+        if (!strcmp(bootopt.ipc, known[i]))
+            return 0;
+        size_t len = strlen(list);
+        fmt_snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "", known[i]);
+    }
+    kprintf("cmdline: error: option 'ipc': no transport '%s' (known: %s); using %s\n", bootopt.ipc,
+            list, TRANSPORT_DEFAULT);
+    memcpy(bootopt.ipc, TRANSPORT_DEFAULT, sizeof(TRANSPORT_DEFAULT));
+    return 1;
 }

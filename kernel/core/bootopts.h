@@ -11,6 +11,7 @@ struct boot_options {
     char bench[256];
     char trace[64];
     char sched[16];
+    char ipc[16]; /* the user-level transport workloads use (kernel/abi/transport.h) */
     uint64_t quantum_us;
     uint64_t quota_procs, quota_threads, quota_mem_kib, quota_caps;
     bool pcid;
@@ -24,3 +25,6 @@ extern struct boot_options bootopt;
  * "cmdline: error: ..." line per problem; returns the number of problems. */
 int bootopts_parse(const char *line);
 bool bootopt_given(const char *name);
+/* Checks `ipc=` against the transports libsys registers; an unknown one is reported, replaced
+ * by the default and counted (returns the number of problems, as bootopts_parse). */
+int bootopts_check_ipc(void);

@@ -62,6 +62,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys, uint64_t entry_tsc)
     const char *options = cmdline_skip_image_name(boot_info.cmdline);
     kprintf("cmdline: \"%s\"\n", options);
     int option_errors = bootopts_parse(options);
+    option_errors += bootopts_check_ipc();
 
     frames_init(&boot_info);
     paging_init(&boot_info);
