@@ -28,6 +28,7 @@
 #define TRANSPORT_OP_DATA    0x7402u
 #define TRANSPORT_OP_CLOSE   0x7403u
 #define TRANSPORT_OP_ERROR   0x7404u /* a reply: w0 is the ERR_* the server refused with */
+#define TRANSPORT_OP_GRANT   0x7405u /* a payload in granted pages: w0 its length, one capability */
 
 static inline uint64_t transport_label(unsigned op, uint32_t len)
 {
@@ -120,6 +121,7 @@ int transport_accept(struct transport *t, cap_t ep);
 static inline long transport_call(struct transport *t, const void *req, size_t len, void *resp,
                                   size_t resp_max)
 {
+    t->out = NULL; /* the copy calls spend a buffer transport_buffer handed out */
     if (len > t->ops->max_payload)
         return ERR_RANGE;
     return t->ops->call(t, req, len, resp, resp_max);
@@ -132,6 +134,7 @@ static inline long transport_recv(struct transport *t, void *buf, size_t max)
 
 static inline int transport_reply(struct transport *t, const void *buf, size_t len)
 {
+    t->out = NULL;
     if (len > t->ops->max_payload)
         return ERR_RANGE;
     return t->ops->reply(t, buf, len);
@@ -145,9 +148,9 @@ void transport_close(struct transport *t);
  * len bytes: ERR_RANGE when len is over transport_max_in_place. Write the payload there, then
  * send it with transport_call_in_place or transport_reply_in_place, at most len bytes (more is
  * ERR_RANGE; sending with no buffer handed out is ERR_NOENT). The buffer stays this side's until
- * the message is sent; asking again hands out a buffer afresh. A received payload (*resp,
- * *req) stays where it lies until this side's next transport_buffer, call, recv or close; it
- * never overlaps the buffer handed out for the answer. The peer may share that memory: read
+ * the message is sent; asking again, or a copy call, spends it. A received payload (*resp,
+ * *req) stays where it lies until this side's next call, recv or close; it never overlaps the
+ * buffer handed out for the answer. The peer may share that memory: read
  * what matters once, and validate it as any message. */
 int transport_buffer(struct transport *t, size_t len, void **buf);
 /* Client: sends the request written in the buffer; the response's length or an error. */
@@ -167,8 +170,11 @@ static inline size_t transport_max_in_place(const struct transport *t)
  * window of the SYS_MEM_MAP area that libsys keeps for itself; never handed out twice. */
 void *transport_va_reserve(size_t bytes);
 /* Maps a memory object the peer sent, read-write, at a fresh reservation; ERR_RANGE when it
- * has fewer than `pages` pages (the mapping is then undone). */
+ * has fewer or more than `pages` pages (nothing stays mapped). */
 int transport_map_object(cap_t obj, size_t pages, void **out);
+/* The same at va, a reservation of at least pages + 1 pages (the last stays unmapped), with
+ * prot. */
+int transport_map_exact(cap_t obj, void *va, size_t pages, unsigned prot);
 /* Maps a page for the calling thread's IPC buffer, registers it, and records it in t. */
 int transport_ipcbuf_setup(struct transport *t);
 void transport_ipcbuf_release(struct transport *t);
