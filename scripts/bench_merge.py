@@ -84,7 +84,8 @@ def merge(boots: list[tuple[str, int, dict]], extra: Optional[dict] = None) -> d
                      per_family_instance_index=0)
             e.setdefault("threads", 1)
         out += entries
-        if len(entries) < 2:
+        # A skipped benchmark (libbench's lb_skip) has no time to aggregate.
+        if len(entries) < 2 or any(e.get("skipped") for e in entries):
             continue
         first = entries[0]
         counters = _numeric_counters(entries)

@@ -164,21 +164,35 @@ class Series:
         return int(m.group(1)) if m else None
 
 
+def _entry_key(e: dict, ctx: dict) -> tuple[str, str]:
+    """(variant, benchmark name without the variant prefix) of an iteration entry."""
+    variant = e.get("variant") or ctx.get("variant") or ""
+    bench = e.get("benchmark") or e["name"]
+    if variant and not e.get("benchmark") and bench.startswith(variant + "/"):
+        bench = bench[len(variant) + 1:]
+    return variant, bench
+
+
 def collect(doc: dict) -> dict[str, Series]:
-    """Iteration entries grouped per variant x benchmark, in document order."""
+    """Iteration entries grouped per variant x benchmark, in document order; skipped entries
+    (libbench's lb_skip) carry no figure and are left to skipped()."""
     ctx = doc.get("context", {})
     out: dict[str, Series] = {}
     for e in doc["benchmarks"]:
-        if e.get("run_type", "iteration") != "iteration":
+        if e.get("run_type", "iteration") != "iteration" or e.get("skipped"):
             continue
-        variant = e.get("variant") or ctx.get("variant") or ""
-        bench = e.get("benchmark") or e["name"]
-        if variant and not e.get("benchmark") and bench.startswith(variant + "/"):
-            bench = bench[len(variant) + 1:]
+        variant, bench = _entry_key(e, ctx)
         s = out.setdefault(f"{variant}/{bench}" if variant else bench, Series(variant, bench))
         s.entries.append(e)
         s.target = s.target or e.get("target")
     return out
+
+
+def skipped(doc: dict) -> dict[tuple[str, str], str]:
+    """(variant, benchmark) -> why libbench's lb_skip skipped it, for every skipped entry."""
+    ctx = doc.get("context", {})
+    return {_entry_key(e, ctx): str(e.get("skip_message") or "skipped") for e in doc["benchmarks"]
+            if e.get("run_type", "iteration") == "iteration" and e.get("skipped")}
 
 
 def rep_value(e: dict, tpn: Optional[float]) -> Optional[float]:
@@ -500,6 +514,8 @@ def report(doc: dict, variant: Optional[str] = None, plots_dir: Optional[Path] =
     out += bench_peers.section(series, variant, mode, tpn)
     import bench_ipc_report  # noqa: E402  (it imports this module)
     out += bench_ipc_report.section(series, variant, mode, tpn, unit)
+    import bench_shm_report  # noqa: E402  (it imports this module)
+    out += bench_shm_report.section(series, skipped(doc), variant, mode, tpn, unit)
 
     out += ["## Spread across boots", ""]
     spread = []

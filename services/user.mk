@@ -7,12 +7,12 @@
 #   bench/user/*.c      -> ubench  (user-space benchmarks, with libbench built for user space:
 #                                   every file registers into ubench's own lb_benchmarks section)
 #   bench/user/partners/<name>.c -> <name> (programs ubench spawns as its benchmark partners)
-# Each links crt0 + libsys (with the transports) + the SPSC ring and the kernel's freestanding
-# fmt.c, string.c and err.c, built again with user flags (the kernel's objects use -mcmodel=kernel and cannot be linked at 0x400000).
+# Each links crt0 + libsys (with the transports) + the kernel's freestanding fmt.c, string.c and
+# err.c + the SPSC ring, built again with user flags (the kernel's objects use -mcmodel=kernel
+# and cannot be linked at 0x400000).
 #
 # Defines: USER_PROGRAMS (names), USER_BINS (paths), USER_MODULE_ARGS (--module flags for
-# scripts/qemu.sh), and the targets `user` (build them all) and
-# `user-check` (readelf: no RWX).
+# scripts/qemu.sh), and the targets `user` (build them all) and `user-check` (readelf: no RWX).
 
 BUILD ?= build
 
@@ -30,6 +30,7 @@ USER_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,$(USER_LD_SCRIPT) -Wl,-z,max-pa
                 -Wl,-z,noexecstack -Wl,--build-id=none -Wl,--orphan-handling=error
 
 USER_OBJDIR   := $(BUILD)/user/obj
+# ipc/spsc_ring.c is the SPSC ring (docs/ipc-ring.md): pure C that user programs share memory with.
 USER_LIB_SRCS := services/libsys/crt0.S $(wildcard services/libsys/*.c) kernel/lib/fmt.c \
                  kernel/lib/string.c kernel/lib/err.c ipc/spsc_ring.c
 USER_LIB_OBJS := $(addprefix $(USER_OBJDIR)/,$(addsuffix .o,$(basename $(USER_LIB_SRCS))))

@@ -48,6 +48,13 @@ void lb_fail(struct lb_state *s, const char *msg)
     s->remaining = 0;
 }
 
+void lb_skip(struct lb_state *s, const char *why)
+{
+    if (!s->skip)
+        s->skip = why ? why : "lb_skip";
+    s->remaining = 0;
+}
+
 void lb_counter(struct lb_state *s, const char *name, uint64_t value)
 {
     if (!name) {
@@ -96,7 +103,7 @@ static void run_phase(struct lb_state *s, uint64_t iters)
     s->nsamples = 0;
     s->capacity = (size_t)iters;
     s->ncounters = 0;
-    if (!s->failure)
+    if (!s->failure && !s->skip)
         s->bench->fn(s);
 }
 
@@ -229,6 +236,29 @@ static uint64_t write_iteration(struct run *r, struct lb_state *s, uint64_t fami
     return mean;
 }
 
+static void write_skipped(struct run *r, const struct lb_benchmark *b, uint64_t family,
+                          const char *why)
+{
+    struct lb_json *j = &r->j;
+    entry_begin(r);
+    lb_json_kv_string(j, "name", b->name);
+    put_common(r, b, family);
+    lb_json_kv_string(j, "run_type", "iteration");
+    lb_json_kv_u64(j, "repetitions", r->reps);
+    lb_json_kv_u64(j, "repetition_index", 0);
+    lb_json_kv_u64(j, "threads", 1);
+    lb_json_kv_u64(j, "iterations", 0);
+    lb_json_kv_u64(j, "real_time", 0);
+    lb_json_kv_u64(j, "cpu_time", 0);
+    lb_json_kv_string(j, "time_unit", "ns");
+    lb_json_kv_string(j, "target", b->target);
+    lb_json_kv_string(j, "description", b->desc);
+    lb_json_key(j, "skipped");
+    lb_json_raw(j, "true");
+    lb_json_kv_string(j, "skip_message", why);
+    entry_end(r);
+}
+
 static void write_aggregate(struct run *r, const struct lb_benchmark *b, uint64_t family,
                             const char *agg, uint64_t milli_ticks, unsigned nrep)
 {
@@ -301,23 +331,23 @@ static void run_one(struct run *r, const struct lb_benchmark *b, uint64_t family
     uint64_t means[LB_MAX_REPETITIONS];
     unsigned done = 0;
 
-    for (uint64_t left = env->warmup_iterations; left && !s.failure;) {
+    for (uint64_t left = env->warmup_iterations; left && !s.failure && !s.skip;) {
         uint64_t chunk = left < cap ? left : cap;
         run_phase(&s, chunk);
         left -= chunk;
     }
     for (;;) {
         run_phase(&s, iters);
-        if (s.failure || s.nsamples == 0)
+        if (s.failure || s.skip || s.nsamples == 0)
             break;
         uint64_t timed = subtract_overhead(s.samples, s.nsamples, r->overhead);
         if (timed >= r->min_ticks || iters >= cap)
             break;
         iters = next_iters(iters, timed, r->min_ticks, cap);
     }
-    while (done < r->reps && !s.failure && s.nsamples != 0) {
+    while (done < r->reps && !s.failure && !s.skip && s.nsamples != 0) {
         run_phase(&s, iters);
-        if (s.failure || s.nsamples == 0)
+        if (s.failure || s.skip || s.nsamples == 0)
             break;
         subtract_overhead(s.samples, s.nsamples, r->overhead);
         means[done] = write_iteration(r, &s, family, done);
@@ -326,6 +356,8 @@ static void run_one(struct run *r, const struct lb_benchmark *b, uint64_t family
 
     if (s.failure)
         lb__report(r, "bench: '%s' failed: %s", b->name, s.failure);
+    else if (s.skip)
+        write_skipped(r, b, family, s.skip);
     else if (s.nsamples == 0)
         lb__report(r, "bench: '%s' recorded no samples (lb_stop never called)", b->name);
     if (s.dropped)
@@ -334,7 +366,7 @@ static void run_one(struct run *r, const struct lb_benchmark *b, uint64_t family
     if (s.bad_batch)
         lb__report(r, "bench: '%s' changed its batch size (now %llu)", b->name,
                (unsigned long long)s.batch);
-    if (done == r->reps && done >= 2) {
+    if (done == r->reps && done >= 2 && !s.skip) {
         struct lb_stats st;
         lb_stats_compute(means, done, &st);
         write_aggregate(r, b, family, "mean", st.mean, done);

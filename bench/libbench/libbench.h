@@ -56,6 +56,13 @@
  *          {..., "run_type": "aggregate", "aggregate_name", "aggregate_unit": "time",
  *          "iterations" (the repetition count), "real_time", "cpu_time", "time_unit": "ns",
  *          "ticks" (the same aggregate in ticks per operation, 3 decimals)}]}
+ * A benchmark that calls lb_skip (it cannot measure anything meaningful on this machine or in
+ * this timing mode) gets one entry instead, as Google Benchmark writes a SkipWithMessage run:
+ *          {"name", "family_index", "per_family_instance_index", "run_name",
+ *           "run_type": "iteration", "repetitions", "repetition_index": 0, "threads": 1,
+ *           "iterations": 0, "real_time": 0, "cpu_time": 0, "time_unit": "ns", "target",
+ *           "description", "skipped": true, "skip_message"}
+ * with no samples and no tick statistics; a skip is not an error.
  * Aggregates are over the repetitions' mean per operation; the median is the nearest-rank one
  * like everywhere here, i.e. with an even repetition count the lower middle value (Google
  * Benchmark averages the two). Each benchmark is its own family: family_index counts the
@@ -171,6 +178,7 @@ struct lb_state {
     uint64_t dropped;   /* samples that found the buffer full */
     bool bad_batch;
     const char *failure;
+    const char *skip;   /* lb_skip's reason */
     size_t ncounters;   /* lb_counter values of the current call */
     struct lb_counter_value counters[LB_MAX_COUNTERS];
 };
@@ -231,6 +239,12 @@ static inline uint64_t lb_arg(const struct lb_state *s)
  * as an error, and no further entry of it is written (none at all when it fails during warm-up
  * or the iteration-count search, where setup failures show up). */
 void lb_fail(struct lb_state *s, const char *msg);
+
+/* Skips the benchmark: lb_next returns false from now on, nothing it measured is kept, and its
+ * one entry says "skipped" with why (kept by pointer). For a figure this machine cannot give
+ * (cross-CPU timing in icount mode, or with one CPU): reported, never a number and never an
+ * error. Takes effect in whichever call it is made, warm-up included. */
+void lb_skip(struct lb_state *s, const char *why);
 
 /* Sets a named counter of the current call of the benchmark function (a repeated name replaces
  * the value): written into the entry of the repetition that call measured, after the tick

@@ -97,6 +97,11 @@ USER_MODULES: tuple = tuple(
     arg for f in sorted(_USER_DIR.glob("*")) if f.is_file() for arg in ("--module", str(f))
 )
 
+# The transport self tests every transport case runs: the echo workload's short runs through
+# both APIs, the refused api= value, and 1,000,000 requests in place.
+TRANSPORT_ECHO = ",".join("transport." + t for t in (
+    "echo_every_byte_verified", "echo_unknown_api_refused", "echo_million_requests"))
+
 CASES: list[Case] = [
     Case("all", "test=all", {**BASE}, qemu_args=USER_MODULES,
          expect=Expect(log_regex=r"^smp: 1 of 1 CPUs online \(MADT\)")),
@@ -152,18 +157,23 @@ CASES: list[Case] = [
     Case("ipc-fastpath-off-smp2", "test=ipc fastpath=off", {**BASE, "SMP": "2"},
          qemu_args=USER_MODULES, timeout_s=240.0,
          expect=Expect(log_regex=r"^ipc_million: .* fast path off: 0 fast")),
-    # The echo workload over each transport (tests/kernel/test_transport.c; test=transport runs
-    # the explicit 1,000,000-request run, the ring peer-death test and the hostile zcopy
-    # descriptors too). fastpath: 1,000,000 requests take about 17 s under TCG. ring and zcopy
-    # need memory objects (branch memobj); the ring peer-death test needs SYS_NOTIFY_WAIT's
-    # ERR_PIPE for a notification nobody can signal any more.
-    Case("transport-fastpath", "test=transport ipc=fastpath", {**BASE}, qemu_args=USER_MODULES,
-         timeout_s=240.0, expect=Expect(log_regex=r"^echo_client: 1000000 requests over fastpath")),
-    Case("transport-ring", "test=transport ipc=ring", {**BASE}, qemu_args=USER_MODULES,
-         timeout_s=240.0, expect=Expect(log_regex=r"^echo_client: 1000000 requests over ring")),
-    Case("transport-zcopy", "test=transport ipc=zcopy", {**BASE}, qemu_args=USER_MODULES,
-         timeout_s=240.0, expect=Expect(log_regex=r"^echo_client: 1000000 requests over zcopy")),
-    Case("transport-ring-smp2", "test=transport ipc=ring", {**BASE, "SMP": "2"},
+    # The echo workload over each transport (tests/kernel/test_transport.c): the short runs
+    # through both APIs, the explicit 1,000,000-request run (in place), and the failure cases of
+    # the transport under test. Timeouts are about 3x the measured boot under TCG: fastpath 18 s.
+    # ring and zcopy need memory objects (branch memobj); the ring peer-death test needs
+    # SYS_NOTIFY_WAIT's ERR_PIPE for a notification nobody can signal any more.
+    Case("transport-fastpath", "test=" + TRANSPORT_ECHO + " ipc=fastpath", {**BASE},
+         qemu_args=USER_MODULES, timeout_s=60.0,
+         expect=Expect(log_regex=r"^echo_client: 1000000 requests over fastpath")),
+    Case("transport-ring", "test=" + TRANSPORT_ECHO + ",transport.ring_peer_killed_gives_pipe_error"
+         " ipc=ring", {**BASE}, qemu_args=USER_MODULES, timeout_s=240.0,
+         expect=Expect(log_regex=r"^echo_client: 1000000 requests over ring")),
+    Case("transport-zcopy", "test=" + TRANSPORT_ECHO +
+         ",transport.zcopy_hostile_descriptors_refused,transport.zcopy_large_payloads_granted ipc=zcopy", {**BASE},
+         qemu_args=USER_MODULES, timeout_s=240.0,
+         expect=Expect(log_regex=r"^echo_client: 1000000 requests over zcopy")),
+    Case("transport-ring-smp2", "test=" + TRANSPORT_ECHO +
+         ",transport.ring_peer_killed_gives_pipe_error ipc=ring", {**BASE, "SMP": "2"},
          qemu_args=USER_MODULES, timeout_s=300.0,
          expect=Expect(log_regex=r"^echo_client: 1000000 requests over ring")),
     Case(

@@ -121,7 +121,7 @@ LB_FAKE const char *json_value(const char *p)
                 return NULL;
         }
     }
-    if (strncmp(p, "null", 4) == 0)
+    if (strncmp(p, "null", 4) == 0 || strncmp(p, "true", 4) == 0)
         return p + 4;
     size_t digits = strspn(p, "0123456789");
     if (digits == 0 || (digits > 1 && *p == '0'))

@@ -216,6 +216,34 @@ TEST(counters_per_repetition)
     CHECK_EQ(count(out, "\"name\": \"many\""), 0);
 }
 
+/* Skips on the call whose index is lb_arg (0: warm-up), after timing one iteration. */
+static void bm_skips(struct lb_state *s)
+{
+    static uint64_t ncalls;
+    if (ncalls++ >= lb_arg(s))
+        lb_skip(s, "needs cycles mode");
+    while (lb_next(s)) {
+        uint64_t t = lb_start(s);
+        fake_now += 10;
+        lb_stop(s, t);
+    }
+}
+
+TEST(skip_is_one_entry_and_no_error)
+{
+    static const struct lb_benchmark skips = BENCH("skips", bm_skips, 0);
+    setup(8192);
+    env.repetitions = 3;
+    CHECK_EQ(run1(&skips, NULL), 0);
+    CHECK_EQ(nerrs, 0);
+    CHECK(json_valid(out));
+    CHECK_EQ(count(out, "\"name\": \"skips"), 1);
+    HAS(entry("skips", 0), "\"run_type\": \"iteration\",", "\"iterations\": 0,",
+        "\"real_time\": 0,", "\"skipped\": true,", "\"skip_message\": \"needs cycles mode\"");
+    CHECK(strstr(entry("skips", 0), "samples") == NULL);
+    CHECK(strstr(entry("skips", 0), "ticks_median") == NULL);
+}
+
 TEST(context_and_escaping)
 {
     static const struct lb_kv kv[] = {
