@@ -107,24 +107,40 @@ void *transport_va_reserve(size_t bytes)
     return at + size <= USER_MAP_END ? (void *)at : NULL;
 }
 
-int transport_map_object(cap_t obj, size_t pages, void **out)
+int transport_map_exact(cap_t obj, void *va, size_t pages, unsigned prot)
 {
     size_t bytes = pages * PAGE_SIZE;
-    void *va = transport_va_reserve(bytes);
-    if (!va)
-        return ERR_NOMEM;
-    long r = sys_memobj_map(obj, va, PROT_READ | PROT_WRITE, 0);
+    uint8_t *fence = (uint8_t *)va + bytes;
+    /* Nothing tells the size of an object the peer sent. A bigger one would spill past the
+     * reservation over the guard page and into whatever gets placed there later: a page mapped
+     * just past the agreed end makes SYS_MEMOBJ_MAP refuse it (ERR_EXIST, nothing mapped). */
+    long r = sys_mem_map(fence, PAGE_SIZE, PROT_READ);
     if (r < 0)
         return (int)r;
-    /* Nothing tells the size of an object the peer sent, and one smaller than agreed would
-     * fault this side on its first access past the end: SYS_MEM_PROTECT refuses a range with an
-     * unmapped page, so it proves every agreed page is there. */
-    if ((r = sys_mem_protect(va, bytes, PROT_READ | PROT_WRITE))) {
+    r = sys_memobj_map(obj, va, prot, 0);
+    sys_mem_unmap(fence, PAGE_SIZE);
+    if (r == ERR_EXIST)
+        return ERR_RANGE;
+    if (r < 0)
+        return (int)r;
+    /* A smaller one would fault this side on its first access past its end: SYS_MEM_PROTECT
+     * refuses a range with an unmapped page, so it proves every agreed page is there. */
+    if (sys_mem_protect(va, bytes, prot)) {
         sys_mem_unmap(va, bytes);
         return ERR_RANGE;
     }
-    *out = va;
     return 0;
+}
+
+int transport_map_object(cap_t obj, size_t pages, void **out)
+{
+    void *va = transport_va_reserve(pages * PAGE_SIZE);
+    if (!va)
+        return ERR_NOMEM;
+    int err = transport_map_exact(obj, va, pages, PROT_READ | PROT_WRITE);
+    if (!err)
+        *out = va;
+    return err;
 }
 
 int transport_ipcbuf_setup(struct transport *t)

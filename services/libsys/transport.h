@@ -28,6 +28,7 @@
 #define TRANSPORT_OP_DATA    0x7402u
 #define TRANSPORT_OP_CLOSE   0x7403u
 #define TRANSPORT_OP_ERROR   0x7404u /* a reply: w0 is the ERR_* the server refused with */
+#define TRANSPORT_OP_GRANT   0x7405u /* a payload in granted pages: w0 its length, one capability */
 
 static inline uint64_t transport_label(unsigned op, uint32_t len)
 {
@@ -169,8 +170,11 @@ static inline size_t transport_max_in_place(const struct transport *t)
  * window of the SYS_MEM_MAP area that libsys keeps for itself; never handed out twice. */
 void *transport_va_reserve(size_t bytes);
 /* Maps a memory object the peer sent, read-write, at a fresh reservation; ERR_RANGE when it
- * has fewer than `pages` pages (the mapping is then undone). */
+ * has fewer or more than `pages` pages (nothing stays mapped). */
 int transport_map_object(cap_t obj, size_t pages, void **out);
+/* The same at va, a reservation of at least pages + 1 pages (the last stays unmapped), with
+ * prot. */
+int transport_map_exact(cap_t obj, void *va, size_t pages, unsigned prot);
 /* Maps a page for the calling thread's IPC buffer, registers it, and records it in t. */
 int transport_ipcbuf_setup(struct transport *t);
 void transport_ipcbuf_release(struct transport *t);

@@ -11,3 +11,6 @@
 #define ZCOPY_AREA_BYTES (ZCOPY_POOL_BYTES / 2)
 #define ZCOPY_REQ_OFF    0u
 #define ZCOPY_RESP_OFF   ZCOPY_AREA_BYTES
+/* Payloads over ZCOPY_AREA_BYTES, up to this, travel as granted pages (TRANSPORT_OP_GRANT: word
+ * 0 the length, one memory-object capability of exactly the pages the length needs). */
+#define ZCOPY_GRANT_MAX (4u << 20)

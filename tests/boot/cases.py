@@ -169,7 +169,7 @@ CASES: list[Case] = [
          " ipc=ring", {**BASE}, qemu_args=USER_MODULES, timeout_s=240.0,
          expect=Expect(log_regex=r"^echo_client: 1000000 requests over ring")),
     Case("transport-zcopy", "test=" + TRANSPORT_ECHO +
-         ",transport.zcopy_hostile_descriptors_refused ipc=zcopy", {**BASE},
+         ",transport.zcopy_hostile_descriptors_refused,transport.zcopy_large_payloads_granted ipc=zcopy", {**BASE},
          qemu_args=USER_MODULES, timeout_s=240.0,
          expect=Expect(log_regex=r"^echo_client: 1000000 requests over zcopy")),
     Case("transport-ring-smp2", "test=" + TRANSPORT_ECHO +
