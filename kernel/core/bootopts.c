@@ -102,8 +102,11 @@ static void report(void *ctx, const char *message)
     kprintf("cmdline: error: %s\n", message);
 }
 
+static const char *parsed_line;
+
 int bootopts_parse(const char *line)
 {
+    parsed_line = line;
     return cmdline_parse(line, options, NOPTIONS, &bootopt, &seen, report, NULL);
 }
 
@@ -112,6 +115,20 @@ bool bootopt_given(const char *name)
     for (size_t i = 0; i < NOPTIONS; i++)
         if (!strcmp(options[i].name, name))
             return (seen >> i) & 1;
+    return false;
+}
+
+bool bootopt_named(const char *name)
+{
+    size_t len = strlen(name);
+    for (const char *p = parsed_line; p && *p;) {
+        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+            p++;
+        if (!strncmp(p, name, len) && p[len] == '=')
+            return true;
+        while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+            p++;
+    }
     return false;
 }
 

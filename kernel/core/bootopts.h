@@ -25,6 +25,9 @@ extern struct boot_options bootopt;
  * "cmdline: error: ..." line per problem; returns the number of problems. */
 int bootopts_parse(const char *line);
 bool bootopt_given(const char *name);
+/* Whether the command line names the option at all, with a valid value or not: a boot asked to
+ * run tests must end with a verdict even when its test= value was refused. */
+bool bootopt_named(const char *name);
 /* Checks `ipc=` against the transports libsys registers; an unknown one is reported, replaced
  * by the default and counted (returns the number of problems, as bootopts_parse). */
 int bootopts_check_ipc(void);

@@ -99,7 +99,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys, uint64_t entry_tsc)
     if (bootopt_given("trace") && trace_init(bootopt.trace))
         option_errors++;
 
-    if (bootopt_given("test")) {
+    if (bootopt_named("test")) {
         unsigned status = selftest_run(bootopt.test, option_errors);
         trace_finish();
         machine_exit(status);

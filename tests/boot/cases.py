@@ -189,6 +189,15 @@ CASES: list[Case] = [
         {**BASE},
         expect=Expect(verdict="failed", log_regex=r"^cmdline: error: option 'sched': no policy 'nosuch'"),
     ),
+    # A test= value the parser refuses still ends the boot with a failed verdict, not an idle
+    # kernel that only the harness timeout stops.
+    Case(
+        "bad-test-filter-too-long-detected",
+        "test=" + "sched," * 30 + "sched",
+        {**BASE},
+        timeout_s=30.0,
+        expect=Expect(verdict="failed", log_regex=r"^cmdline: error: option 'test': .* is too long"),
+    ),
     # icount only exists under TCG; saying so keeps an ACCEL=kvm caller from turning this case
     # into a qemu.sh refusal.
     Case("all-icount", "test=all", {**BASE, "MODE": "icount", "ACCEL": "tcg"}, qemu_args=USER_MODULES),
