@@ -107,8 +107,8 @@ ROWS: tuple[Target, ...] = (
            benchmarks=("xfer/*/size:4096", "ipc*size:4096*"),
            missing="needs IPC with 4 KiB messages (shared memory or page grants)",
            note="one 4 KiB message from sender to receiver, the receiver reading it: by copy "
-                "(xfer/copy) and through a shared pool (xfer/pool); the section Shared-memory IPC "
-                "says what each includes"),
+                "(xfer/copy), through a shared pool (xfer/pool) and as a page grant to another "
+                "process (xfer/grant); the section Shared-memory IPC says what each includes"),
     Target("IPC-5", "IPC", "4 KiB message latency", "< 1 ms (mean < 0.5 ms)", "MOHHOS US-001",
            (_max(1 * MS, "ns", "< 1 ms", stat="p99"), _max(0.5 * MS, "ns", "mean < 0.5 ms", stat="mean")),
            benchmarks=("xfer/*/size:4096", "ipc*size:4096*"),
@@ -124,8 +124,9 @@ ROWS: tuple[Target, ...] = (
            (_min(1e9, "bytes/s", "> 1 GB/s"),), metric="bandwidth",
            benchmarks=("xfer/*/size:1048576", "ipc*throughput*size:*", "ipc*bandwidth*"),
            missing="needs a large-message throughput benchmark (zero-copy or rings)",
-           note="1 MiB messages one after the other, the receiver reading each: bytes over the "
-                "median per message (icount counts a copy's rep movsb one instruction per byte)"),
+           note="1 MiB messages one after the other, the receiver reading each, by copy, shared "
+                "pool and page grant: bytes over the median per message (icount counts a copy's "
+                "rep movsb one instruction per byte)"),
     Target("IPC-8", "IPC", "shared-memory IPC (zero-copy path)", "< 100 ns", "Cule architecture",
            (_max(100, "ns", "< 100 ns"),),
            benchmarks=("ring/poll/batch:1", "ipc*zcopy*", "zcopy*", "ipc*shm*"),
@@ -140,8 +141,13 @@ ROWS: tuple[Target, ...] = (
                 "(signal, switch to the waiter, its wait returning), as yield/same_as counts a switch"),
     Target("IPC-10", "IPC", "latency between user-space services", "< 50 us",
            "user-space services architecture", (_max(50 * US, "ns", "< 50 us"),),
-           benchmarks=("service*latency*", "svc*latency*"),
-           missing="needs user-space services exchanging messages"),
+           benchmarks=("transport/fastpath/call_reply/size:56", "service*latency*", "svc*latency*"),
+           missing="needs user-space services exchanging messages",
+           note="a request/response round trip between ubench and the echo service process over "
+                "the default transport (TRANSPORT_DEFAULT in kernel/abi/transport.h: fastpath), "
+                "56-byte request and response (one register message each way), through the "
+                "in-place API, the echo's per-byte answer included; the other transports and "
+                "sizes are in the section Shared-memory IPC"),
     Target("IPC-11", "IPC", "IPC latency distribution and fast/slow path ratio are reported", "reported",
            "Phase 1 checklist, Splax", (Bound("reported", text="reported"),), metric="reported",
            benchmarks=("ipc*",), counters=("*fast*", "*slow*"),

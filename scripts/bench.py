@@ -285,9 +285,10 @@ def _on_sigterm(signum, frame):
 
 
 def user_programs(user_dir: Path) -> list[Path]:
-    """ubench and the partner programs it spawns (bench/user/partners/*.c), as services/user.mk
+    """ubench and the programs it spawns: the echo service (services/echo, the server of the
+    transport/* round trips) and the partners of bench/user/partners/*.c, as services/user.mk
     builds them."""
-    names = ["ubench"] + sorted(p.stem for p in (ROOT / "bench" / "user" / "partners").glob("*.c"))
+    names = ["ubench", "echo"] + sorted(p.stem for p in (ROOT / "bench" / "user" / "partners").glob("*.c"))
     return [user_dir / n for n in names]
 
 

@@ -16,11 +16,23 @@
  *   descriptor (offset, length), the receiver reads the data in place and hands the buffer back
  *   through a completion ring, which the sender takes: the zero-copy protocol's whole cost.
  *
+ * xfer/grant/size:N (4 KiB and up: a grant moves whole pages): the sender's N bytes are in pages
+ *   of its own (mapped and written before the sample, untimed); SYS_MEM_GRANT with
+ *   MEM_GRANT_MOVE turns them into a memory object and takes them out of the sender's address
+ *   space, the object's capability is moved to the receiver in an endpoint call
+ *   (IPC_CAP_MOVE), and the receiver, the shm_peer process (bench/user/partners/shm_peer.c),
+ *   maps it read-only (SYS_MEMOBJ_MAP), reads the data, unmaps it (SYS_MEM_UNMAP: the TLB
+ *   shootdown), deletes the capability (the kernel frees the frames) and replies with the sum.
+ *   Unlike copy and pool this crosses to another process and back: a capability only travels
+ *   in a message, so the call's slow path (capability transfer) and two address-space switches
+ *   are in the figure.
+ *
  * The memcpy is libsys's `rep movsb`. Under icount each of its iterations counts as one
  * instruction, so a copy costs one tick per byte there, while hardware moves 16 to 64 bytes a
  * cycle with it: the icount crossover is a path-length statement, far below a hardware one. */
 #include "libbench/libbench.h"
 #include "sys.h"
+#include "ub_peer.h"
 #include "ub_ring.h"
 #include "ubench.h"
 
@@ -114,12 +126,63 @@ static void bm_pool(struct lb_state *s)
     ub_ring_close(&req);
 }
 
+/* The sender's data for sample seq: word i is i * 7 + seq, so a stale page never passes. */
+static uint64_t grant_fill(uint64_t *w, size_t n, uint64_t seq)
+{
+    uint64_t words = n / 8;
+    for (uint64_t i = 0; i < words; i++)
+        w[i] = i * 7 + seq;
+    return 7 * (words * (words - 1) / 2) + words * seq;
+}
+
+static void bm_grant(struct lb_state *s)
+{
+    static uint64_t *out;
+    size_t n = (size_t)lb_arg(s);
+    struct ub_peer peer;
+    if (!out && !(out = ub_reserve(MAX_SIZE))) {
+        lb_fail(s, "no address space for the granted pages");
+        return;
+    }
+    if (!ub_peer_start(s, &peer))
+        return;
+    for (uint64_t seq = 0; lb_next(s); seq++) {
+        long err = sys_mem_map(out, n, PROT_READ | PROT_WRITE);
+        if (err) {
+            lb_fail(s, ub_msg("sys_mem_map of the sender's pages failed: %ld", err));
+            break;
+        }
+        uint64_t want = grant_fill(out, n, seq);
+        struct ipc_msg m = {ipc_tag(UB_PEER_GRANT, 1, 1) | IPC_CAP_MOVE, {n}};
+        uint64_t t = lb_start(s);
+        long obj = sys_mem_grant(out, n, MEM_GRANT_MOVE);
+        peer.ipcbuf->caps[0] = (uint32_t)obj;
+        long r = obj < 0 ? obj : ipc_call((cap_t)peer.ep, &m);
+        lb_stop(s, t);
+        if (obj < 0) {
+            lb_fail(s, ub_msg("sys_mem_grant failed: %ld", obj));
+            sys_mem_unmap(out, n);
+            break;
+        }
+        if (r < 0 || m.w[1] || m.w[0] != want) {
+            lb_fail(s, ub_msg("the receiver did not get the sender's data (call %ld, peer %ld)", r,
+                              (long)m.w[1]));
+            break;
+        }
+    }
+    ub_peer_stop(s, &peer, NULL);
+}
+
 #define COPY_DESC(sz)                                                                              \
     "a " sz " message by copy: memcpy into memory the receiver reads, a descriptor through an "    \
     "SPSC ring, the receiver reading the data once"
 #define POOL_DESC(sz)                                                                              \
     "a " sz " message already in a shared pool buffer: its descriptor through an SPSC ring, "      \
     "the receiver reading the data in place, the buffer handed back through a second ring"
+#define GRANT_DESC(sz)                                                                             \
+    "a " sz " message in pages moved to another process: SYS_MEM_GRANT (move) + the capability "   \
+    "moved in an endpoint call + the receiver's SYS_MEMOBJ_MAP, read, unmap and capability "       \
+    "delete + its reply"
 LB_BENCHMARK_ARG("xfer/copy/size:64", bm_copy, 64, NULL, COPY_DESC("64 B"));
 LB_BENCHMARK_ARG("xfer/copy/size:1024", bm_copy, 1024, NULL, COPY_DESC("1 KiB"));
 LB_BENCHMARK_ARG("xfer/copy/size:4096", bm_copy, 4096, "IPC-4,IPC-5", COPY_DESC("4 KiB"));
@@ -130,3 +193,6 @@ LB_BENCHMARK_ARG("xfer/pool/size:1024", bm_pool, 1024, NULL, POOL_DESC("1 KiB"))
 LB_BENCHMARK_ARG("xfer/pool/size:4096", bm_pool, 4096, "IPC-4,IPC-5", POOL_DESC("4 KiB"));
 LB_BENCHMARK_ARG("xfer/pool/size:65536", bm_pool, 65536, NULL, POOL_DESC("64 KiB"));
 LB_BENCHMARK_ARG("xfer/pool/size:1048576", bm_pool, 1048576, "IPC-7", POOL_DESC("1 MiB"));
+LB_BENCHMARK_ARG("xfer/grant/size:4096", bm_grant, 4096, "IPC-4,IPC-5", GRANT_DESC("4 KiB"));
+LB_BENCHMARK_ARG("xfer/grant/size:65536", bm_grant, 65536, NULL, GRANT_DESC("64 KiB"));
+LB_BENCHMARK_ARG("xfer/grant/size:1048576", bm_grant, 1048576, "IPC-7", GRANT_DESC("1 MiB"));

@@ -16,15 +16,22 @@
 
 static uintptr_t map_next = USER_MAP_BASE;
 
-void *ub_map(size_t len)
+void *ub_reserve(size_t len)
 {
     len = (len + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
     if (!len || len >= USER_MAP_END - map_next)
         return NULL;
     void *at = (void *)map_next;
-    if (sys_mem_map(at, len, PROT_READ | PROT_WRITE) < 0)
-        return NULL;
     map_next += len + PAGE_SIZE;
+    return at;
+}
+
+void *ub_map(size_t len)
+{
+    len = (len + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+    void *at = ub_reserve(len);
+    if (at && sys_mem_map(at, len, PROT_READ | PROT_WRITE) < 0)
+        return NULL;
     return at;
 }
 
@@ -132,8 +139,8 @@ static void parse_args(char *s, struct args *a, uint64_t *hz, int *errors)
         else if (v && !strcmp(field, "hz") && parse_u64(v, hz))
             a->hz = v;
         else
-            report_error(errors, ub_msg("ubench: bad argument field '%s%s%s'", field,
-                                        v ? "=" : "", v ? v : ""));
+            report_error(errors, ub_msg("ubench: bad argument field '%s%s%s'", field, v ? "=" : "",
+                                        v ? v : ""));
     }
 }
 

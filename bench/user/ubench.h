@@ -7,6 +7,11 @@
 /* Stack size of the threads the benchmarks start. */
 #define UB_STACK_SIZE (16 * 1024)
 
+/* len bytes (rounded up to pages) of address space that nothing maps, followed by an unmapped
+ * guard page, for a benchmark to map into itself (SYS_MEM_MAP, SYS_MEMOBJ_MAP); NULL when the
+ * window is used up. Never given back. */
+void *ub_reserve(size_t len);
+
 /* len bytes (rounded up to pages) of fresh read-write memory from SYS_MEM_MAP, each mapping
  * followed by an unmapped guard page; NULL when the kernel refuses. Never given back: the
  * benchmarks map their stacks once. */
