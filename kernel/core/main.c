@@ -27,6 +27,7 @@
 #include "core/thread.h"
 #include "mm/frames.h"
 #include "mm/layout.h"
+#include "mm/memobj.h"
 #include "mm/paging.h"
 #include "mm/tlb.h"
 #include "trace/trace.h"
@@ -77,6 +78,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys, uint64_t entry_tsc)
     process_init();
     cap_quota = (unsigned)bootopt.quota_caps;
     ipc_init(bootopt.fastpath);
+    memobj_init();
     syscall_init();
     apic_init();
     timer_init();

@@ -9,14 +9,13 @@
 
 /* prot 0 is refused: x86 has no present-but-inaccessible user page, and an unmapped range
  * already is one. */
-static bool prot_ok(uint64_t prot)
+bool mem_prot_ok(uint64_t prot)
 {
     return prot && !(prot & ~(uint64_t)PROT_ALL) &&
            (prot & (PROT_WRITE | PROT_EXEC)) != (PROT_WRITE | PROT_EXEC);
 }
 
-/* The number of pages of a valid range, or 0. */
-static uint64_t range_pages(uintptr_t addr, size_t len)
+uint64_t mem_range_pages(uintptr_t addr, size_t len)
 {
     if (addr & (PAGE_SIZE - 1) || len == 0 || addr < USER_BASE || addr >= USER_TOP ||
         len > USER_TOP - addr)
@@ -27,14 +26,13 @@ static uint64_t range_pages(uintptr_t addr, size_t len)
 
 long mem_sys_map(struct vmspace *vs, uintptr_t addr, size_t len, uint64_t prot)
 {
-    uint64_t pages = range_pages(addr, len);
-    if (!pages || !prot_ok(prot))
+    uint64_t pages = mem_range_pages(addr, len);
+    if (!pages || !mem_prot_ok(prot))
         return ERR_INVAL;
     for (uint64_t i = 0; i < pages; i++) {
         int err = vmspace_map_page(vs, addr + i * PAGE_SIZE, (unsigned)prot, NULL);
         if (err) {
-            while (i--)
-                vmspace_unmap_page(vs, addr + i * PAGE_SIZE);
+            vmspace_unmap_range(vs, addr, addr + i * PAGE_SIZE);
             return err;
         }
     }
@@ -43,7 +41,7 @@ long mem_sys_map(struct vmspace *vs, uintptr_t addr, size_t len, uint64_t prot)
 
 long mem_sys_unmap(struct vmspace *vs, uintptr_t addr, size_t len)
 {
-    uint64_t pages = range_pages(addr, len);
+    uint64_t pages = mem_range_pages(addr, len);
     if (!pages)
         return ERR_INVAL;
     vmspace_unmap_range(vs, addr, addr + pages * PAGE_SIZE);
@@ -52,13 +50,8 @@ long mem_sys_unmap(struct vmspace *vs, uintptr_t addr, size_t len)
 
 long mem_sys_protect(struct vmspace *vs, uintptr_t addr, size_t len, uint64_t prot)
 {
-    uint64_t pages = range_pages(addr, len);
-    if (!pages || !prot_ok(prot))
+    uint64_t pages = mem_range_pages(addr, len);
+    if (!pages || !mem_prot_ok(prot))
         return ERR_INVAL;
-    for (uint64_t i = 0; i < pages; i++)
-        if (!vmspace_is_mapped(vs, addr + i * PAGE_SIZE))
-            return ERR_NOENT;
-    for (uint64_t i = 0; i < pages; i++)
-        vmspace_protect_page(vs, addr + i * PAGE_SIZE, (unsigned)prot);
-    return 0;
+    return vmspace_protect_range(vs, addr, pages, (unsigned)prot);
 }

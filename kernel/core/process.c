@@ -13,6 +13,7 @@
 #include "lib/kstring.h"
 #include "mm/kmem.h"
 #include "mm/layout.h"
+#include "mm/memobj.h"
 #include "sched/sched.h"
 
 #define USER_STACK_PAGES 4
@@ -285,6 +286,7 @@ static void process_finish(struct process *p, int status)
         if (c->state == PROCESS_ZOMBIE)
             hand_to_reaper(c);
     }
+    memobj_recharge(p);
     waitq_wake_all(&p->exit_wq);
     if (p->parent)
         waitq_wake_all(&p->parent->child_wq);
@@ -434,13 +436,24 @@ static bool is_ancestor(const struct process *a, const struct process *p)
     return false;
 }
 
-long process_sys_kill(struct process *self, int64_t pid)
+int process_find_descendant(struct process *self, int64_t pid, struct process **out)
 {
-    uint64_t flags = spin_lock_irqsave(&process_lock);
     struct process *target = all_processes;
     while (target && target->pid != pid)
         target = target->all_next;
-    long err = !target ? ERR_NOENT : !is_ancestor(self, target) ? ERR_PERM : 0;
+    if (!target)
+        return ERR_NOENT;
+    if (!is_ancestor(self, target))
+        return ERR_PERM;
+    *out = target;
+    return 0;
+}
+
+long process_sys_kill(struct process *self, int64_t pid)
+{
+    struct process *target;
+    uint64_t flags = spin_lock_irqsave(&process_lock);
+    int err = process_find_descendant(self, pid, &target);
     if (!err)
         kill_locked(target, PROCESS_KILLED_STATUS, NULL);
     spin_unlock_irqrestore(&process_lock, flags);

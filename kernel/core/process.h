@@ -14,6 +14,8 @@
 #include "core/thread.h"
 #include "mm/vmspace.h"
 
+struct memobj;
+
 /* Exit status of a process ended by SYS_KILL: outside the exception range (docs/abi.md). */
 #define PROCESS_KILLED_STATUS (USER_KILLED_BASE + 256)
 
@@ -43,6 +45,7 @@ struct process {
      * chain, which skips ancestors that have ended (docs/processes.md). */
     struct process *charge_parent;
     uint64_t used[RES_COUNT], limit[RES_COUNT];
+    struct memobj *memobjs; /* memory objects charged to it (mm/memobj.c); pass on at its end */
     struct process *reap_next;
     uint64_t entry, stack_top, start_arg;
 };
@@ -83,6 +86,9 @@ long process_sys_spawn(struct process *self, uintptr_t name, size_t len, unsigne
                        uint64_t give_cap);
 long process_sys_wait(struct process *self, int64_t pid, uintptr_t status);
 long process_sys_kill(struct process *self, int64_t pid);
+/* Under process_lock: the process `pid` if it is a descendant of self (SYS_KILL's rule);
+ * ERR_NOENT when no process has that pid, ERR_PERM when it is not a descendant. */
+int process_find_descendant(struct process *self, int64_t pid, struct process **out);
 long process_sys_thread_create(struct process *self, uintptr_t entry, uintptr_t stack_top,
                                uint64_t arg);
 long process_sys_thread_join(struct process *self, int64_t tid, uintptr_t status);

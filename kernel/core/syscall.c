@@ -19,6 +19,7 @@
 #include "ipc/kernel/ipc.h"
 #include "lib/err.h"
 #include "lib/kstring.h"
+#include "mm/memobj.h"
 
 #define EFER_SCE (1ul << 0)
 #define CR4_SMEP (1ul << 20)
@@ -245,6 +246,21 @@ static long sys_irq_bind(struct syscall_frame *f)
     return notification_sys_irq_bind(self(), f->rdi, f->rsi, f->rdx, f->r10);
 }
 
+static long sys_memobj_create(struct syscall_frame *f)
+{
+    return memobj_sys_create(self(), f->rdi);
+}
+
+static long sys_memobj_map(struct syscall_frame *f)
+{
+    return memobj_sys_map(self(), f->rdi, f->rsi, f->rdx, (int64_t)f->r10);
+}
+
+static long sys_mem_grant(struct syscall_frame *f)
+{
+    return memobj_sys_grant(self(), f->rdi, f->rsi, f->rdx);
+}
+
 static long sys_unassigned(struct syscall_frame *f)
 {
     (void)f;
@@ -285,7 +301,10 @@ static long (*const syscall_table[SYS_IPC_FIRST])(struct syscall_frame *f) = {
     [SYS_IPC_BUFFER] = sys_ipc_buffer,
     [SYS_IPC_CTL] = sys_ipc_ctl,
     [SYS_IRQ_BIND] = sys_irq_bind,
-    [SYS_MEMOBJ_CREATE ... SYS_IPC_FIRST - 1] = sys_unassigned,
+    [SYS_MEMOBJ_CREATE] = sys_memobj_create,
+    [SYS_MEMOBJ_MAP] = sys_memobj_map,
+    [SYS_MEM_GRANT] = sys_mem_grant,
+    [SYS_MEM_GRANT + 1 ... SYS_IPC_FIRST - 1] = sys_unassigned,
 };
 
 long syscall_dispatch(struct syscall_frame *f)

@@ -12,6 +12,9 @@
 #define PTE_G    (1ul << 8)
 #define PTE_NX   (1ul << 63)
 #define PTE_ADDR 0x000ffffffffff000ul
+/* Software bit (bits 11:9 of a 4 KiB entry are ignored by the processor): the page is borrowed
+ * from a memory object, so unmapping it must not free the frame (docs/memory-objects.md). */
+#define PTE_OBJ (1ul << 9)
 
 struct boot_info;
 

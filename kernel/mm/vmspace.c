@@ -9,6 +9,7 @@
 #include "mm/layout.h"
 #include "mm/paging.h"
 #include "mm/tlb.h"
+#include "mm/vmspace_objmap.h"
 
 #define KERNEL_HALF 256
 /* The most frames one mapping can take: the page and a table at each of three levels. */
@@ -49,7 +50,7 @@ int vmspace_create(struct vmspace *vs, vmspace_charge_fn charge_fn)
     return 0;
 }
 
-static uint64_t pte_bits(unsigned prot)
+uint64_t vmspace_pte_bits(unsigned prot)
 {
     return PTE_P | PTE_U | (prot & PROT_WRITE ? PTE_W : 0) | (prot & PROT_EXEC ? 0 : paging_nx());
 }
@@ -73,7 +74,7 @@ int vmspace_map_page(struct vmspace *vs, uintptr_t va, unsigned prot, void **kva
     if (!err && !(page = zeroed_frame(&phys)))
         err = ERR_NOMEM;
     if (!err) {
-        *pte = phys | pte_bits(prot);
+        *pte = phys | vmspace_pte_bits(prot);
         used++;
     }
     vs->frames += used;
@@ -84,46 +85,9 @@ int vmspace_map_page(struct vmspace *vs, uintptr_t va, unsigned prot, void **kva
     return err;
 }
 
-int vmspace_unmap_page(struct vmspace *vs, uintptr_t va)
-{
-    if (va & (PAGE_SIZE - 1) || va < USER_BASE || va >= USER_TOP)
-        return ERR_INVAL;
-    uint64_t flags = spin_lock_irqsave(&vs->lock);
-    uint64_t *pte = paging_user_pte(vs->root, va, NULL);
-    if (!pte || !(*pte & PTE_P)) {
-        spin_unlock_irqrestore(&vs->lock, flags);
-        return ERR_NOENT;
-    }
-    uint64_t phys = *pte & PTE_ADDR;
-    *pte = 0;
-    vs->frames--;
-    spin_unlock_irqrestore(&vs->lock, flags);
-    /* Outside the lock: the flush waits for other CPUs, which may be spinning on it. */
-    tlb_flush_range(vs, va, 1);
-    frame_free(phys, 0);
-    charge(vs, -1);
-    return 0;
-}
-
-int vmspace_protect_page(struct vmspace *vs, uintptr_t va, unsigned prot)
-{
-    if (va & (PAGE_SIZE - 1) || va < USER_BASE || va >= USER_TOP)
-        return ERR_INVAL;
-    if ((prot & PROT_WRITE) && (prot & PROT_EXEC))
-        return ERR_INVAL;
-    uint64_t flags = spin_lock_irqsave(&vs->lock);
-    uint64_t *pte = paging_user_pte(vs->root, va, NULL);
-    int err = !pte || !(*pte & PTE_P) ? ERR_NOENT : 0;
-    if (!err)
-        *pte = (*pte & PTE_ADDR) | pte_bits(prot);
-    spin_unlock_irqrestore(&vs->lock, flags);
-    if (!err)
-        tlb_flush_range(vs, va, 1);
-    return err;
-}
-
-/* The first address at or after va that some page table of vs could map: absent upper-level
- * entries are skipped whole, so a sparse range costs its mapped part, not its size. */
+/* Under vs->lock: the first address at or after va that some page table of vs could map:
+ * absent upper-level entries are skipped whole, so a sparse range costs its mapped part, not
+ * its size. */
 static uintptr_t next_candidate(struct vmspace *vs, uintptr_t va)
 {
     uint64_t *table = vs->root;
@@ -137,20 +101,102 @@ static uintptr_t next_candidate(struct vmspace *vs, uintptr_t va)
     return va;
 }
 
+/* What one pass of vmspace_unmap_range may do under the lock: a bounded time with interrupts
+ * off, then one TLB shootdown for all of it. */
+#define UNMAP_BATCH_FRAMES 64
+#define UNMAP_BATCH_PAGES  1024
+
 void vmspace_unmap_range(struct vmspace *vs, uintptr_t start, uintptr_t end)
 {
     uintptr_t va = start;
     while (va < end) {
+        uint64_t freed[UNMAP_BATCH_FRAMES];
+        unsigned nfreed = 0, visited = 0;
+        struct vm_objmap *dead = NULL, *rec = NULL;
+        uintptr_t first = 0, last = 0;
         uint64_t flags = spin_lock_irqsave(&vs->lock);
-        uintptr_t next = next_candidate(vs, va);
-        spin_unlock_irqrestore(&vs->lock, flags);
-        if (next != va) {
-            va = next;
-            continue;
+        while (va < end && nfreed < UNMAP_BATCH_FRAMES && visited < UNMAP_BATCH_PAGES) {
+            uintptr_t next = next_candidate(vs, va);
+            if (next != va) {
+                va = next;
+                continue;
+            }
+            uint64_t *pte = paging_user_pte(vs->root, va, NULL);
+            visited++;
+            if (*pte & PTE_P) {
+                uint64_t e = *pte;
+                *pte = 0;
+                first = first ? first : va;
+                last = va;
+                if (!(e & PTE_OBJ)) {
+                    freed[nfreed++] = e & PTE_ADDR;
+                } else {
+                    rec = objmap_of(vs, va, e & PTE_ADDR, rec);
+                    if (objmap_page_gone(vs, rec, &dead))
+                        rec = NULL;
+                }
+            }
+            va += PAGE_SIZE;
         }
-        vmspace_unmap_page(vs, va);
-        va += PAGE_SIZE;
+        vs->frames -= nfreed;
+        spin_unlock_irqrestore(&vs->lock, flags);
+        /* Outside the lock: the flush waits for other CPUs, which may be spinning on it. Only
+         * after it may a frame be reused. */
+        if (first)
+            tlb_flush_range(vs, first, (last - first) / PAGE_SIZE + 1);
+        for (unsigned i = 0; i < nfreed; i++)
+            frame_free(freed[i], 0);
+        charge(vs, -(int64_t)nfreed);
+        objmap_release(dead);
     }
+}
+
+/* Under vs->lock: whether the page at va may get the rights prot (0, ERR_NOENT, ERR_PERM), and
+ * with `apply` it gets them. rec is the record of the previous object page, if any. */
+static int protect_page(struct vmspace *vs, uintptr_t va, unsigned prot, struct vm_objmap **rec,
+                        bool apply)
+{
+    uint64_t *pte = paging_user_pte(vs->root, va, NULL);
+    if (!pte || !(*pte & PTE_P))
+        return ERR_NOENT;
+    if (*pte & PTE_OBJ) {
+        *rec = objmap_of(vs, va, *pte & PTE_ADDR, *rec);
+        if (prot & ~(*rec)->maxprot)
+            return ERR_PERM;
+    }
+    if (apply)
+        *pte = (*pte & (PTE_ADDR | PTE_OBJ)) | vmspace_pte_bits(prot);
+    return 0;
+}
+
+/* Pages handled per hold of the lock: interrupts are never off for long, however large the
+ * range. */
+#define PROTECT_BATCH 1024
+
+int vmspace_protect_range(struct vmspace *vs, uintptr_t start, uint64_t pages, unsigned prot)
+{
+    if ((prot & PROT_WRITE) && (prot & PROT_EXEC))
+        return ERR_INVAL;
+    /* Every page is checked before any changes. Another thread of the process that unmaps or
+     * maps pages of the range between the two passes races with itself: the second pass skips
+     * what it cannot change, and never gives a page more than its mapping allows. */
+    for (int apply = 0; apply < 2; apply++)
+        for (uint64_t done = 0; done < pages;) {
+            uint64_t n = pages - done < PROTECT_BATCH ? pages - done : PROTECT_BATCH;
+            uintptr_t va = start + done * PAGE_SIZE;
+            struct vm_objmap *rec = NULL;
+            int err = 0;
+            uint64_t flags = spin_lock_irqsave(&vs->lock);
+            for (uint64_t i = 0; i < n && (apply || !err); i++)
+                err = protect_page(vs, va + i * PAGE_SIZE, prot, &rec, apply);
+            spin_unlock_irqrestore(&vs->lock, flags);
+            if (!apply && err)
+                return err;
+            if (apply)
+                tlb_flush_range(vs, va, n);
+            done += n;
+        }
+    return 0;
 }
 
 bool vmspace_is_mapped(struct vmspace *vs, uintptr_t va)
@@ -197,7 +243,7 @@ static void free_table(uint64_t *table, unsigned level)
             continue;
         if (level > 0)
             free_table(phys_to_virt(e & PTE_ADDR), level - 1);
-        else
+        else if (!(e & PTE_OBJ))
             frame_free(e & PTE_ADDR, 0);
     }
     frame_free(virt_to_phys(table), 0);
@@ -215,4 +261,7 @@ void vmspace_destroy(struct vmspace *vs)
     charge(vs, -(int64_t)vs->frames);
     vs->root = NULL;
     vs->frames = 0;
+    objmap_release(vs->objmaps);
+    vs->objmaps = NULL;
+    vs->nobjmaps = 0;
 }
