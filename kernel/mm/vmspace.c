@@ -151,31 +151,52 @@ void vmspace_unmap_range(struct vmspace *vs, uintptr_t start, uintptr_t end)
     }
 }
 
+/* Under vs->lock: whether the page at va may get the rights prot (0, ERR_NOENT, ERR_PERM), and
+ * with `apply` it gets them. rec is the record of the previous object page, if any. */
+static int protect_page(struct vmspace *vs, uintptr_t va, unsigned prot, struct vm_objmap **rec,
+                        bool apply)
+{
+    uint64_t *pte = paging_user_pte(vs->root, va, NULL);
+    if (!pte || !(*pte & PTE_P))
+        return ERR_NOENT;
+    if (*pte & PTE_OBJ) {
+        *rec = objmap_of(vs, va, *pte & PTE_ADDR, *rec);
+        if (prot & ~(*rec)->maxprot)
+            return ERR_PERM;
+    }
+    if (apply)
+        *pte = (*pte & (PTE_ADDR | PTE_OBJ)) | vmspace_pte_bits(prot);
+    return 0;
+}
+
+/* Pages handled per hold of the lock: interrupts are never off for long, however large the
+ * range. */
+#define PROTECT_BATCH 1024
+
 int vmspace_protect_range(struct vmspace *vs, uintptr_t start, uint64_t pages, unsigned prot)
 {
     if ((prot & PROT_WRITE) && (prot & PROT_EXEC))
         return ERR_INVAL;
-    uint64_t flags = spin_lock_irqsave(&vs->lock);
-    struct vm_objmap *rec = NULL;
-    int err = 0;
-    for (uint64_t i = 0; i < pages && !err; i++) {
-        uintptr_t va = start + i * PAGE_SIZE;
-        uint64_t *pte = paging_user_pte(vs->root, va, NULL);
-        if (!pte || !(*pte & PTE_P)) {
-            err = ERR_NOENT;
-        } else if (*pte & PTE_OBJ) {
-            rec = objmap_of(vs, va, *pte & PTE_ADDR, rec);
-            err = prot & ~rec->maxprot ? ERR_PERM : 0;
+    /* Every page is checked before any changes. Another thread of the process that unmaps or
+     * maps pages of the range between the two passes races with itself: the second pass skips
+     * what it cannot change, and never gives a page more than its mapping allows. */
+    for (int apply = 0; apply < 2; apply++)
+        for (uint64_t done = 0; done < pages;) {
+            uint64_t n = pages - done < PROTECT_BATCH ? pages - done : PROTECT_BATCH;
+            uintptr_t va = start + done * PAGE_SIZE;
+            struct vm_objmap *rec = NULL;
+            int err = 0;
+            uint64_t flags = spin_lock_irqsave(&vs->lock);
+            for (uint64_t i = 0; i < n && (apply || !err); i++)
+                err = protect_page(vs, va + i * PAGE_SIZE, prot, &rec, apply);
+            spin_unlock_irqrestore(&vs->lock, flags);
+            if (!apply && err)
+                return err;
+            if (apply)
+                tlb_flush_range(vs, va, n);
+            done += n;
         }
-    }
-    for (uint64_t i = 0; i < pages && !err; i++) {
-        uint64_t *pte = paging_user_pte(vs->root, start + i * PAGE_SIZE, NULL);
-        *pte = (*pte & (PTE_ADDR | PTE_OBJ)) | vmspace_pte_bits(prot);
-    }
-    spin_unlock_irqrestore(&vs->lock, flags);
-    if (!err)
-        tlb_flush_range(vs, start, pages);
-    return err;
+    return 0;
 }
 
 bool vmspace_is_mapped(struct vmspace *vs, uintptr_t va)

@@ -45,9 +45,10 @@ int vmspace_map_page(struct vmspace *vs, uintptr_t va, unsigned prot, void **kva
  * are freed and borrowed pages given back to their objects, once no CPU can still reach them
  * through its TLB. Interrupts on. */
 void vmspace_unmap_range(struct vmspace *vs, uintptr_t start, uintptr_t end);
-/* Gives the `pages` pages from start the rights prot, all or none: ERR_NOENT if one is not
- * mapped, ERR_PERM if one is an object's and its mapping was made without the right (the
- * first such page decides), ERR_INVAL for W+X. Interrupts on. */
+/* Gives the `pages` pages from start the rights prot, all or none: every page is checked
+ * first, and ERR_NOENT if one is not mapped, ERR_PERM if one is an object's and its mapping was
+ * made without the right (the first such page decides), ERR_INVAL for W+X. Works in batches
+ * with one TLB shootdown each. Interrupts on. */
 int vmspace_protect_range(struct vmspace *vs, uintptr_t start, uint64_t pages, unsigned prot);
 bool vmspace_is_mapped(struct vmspace *vs, uintptr_t va);
 /* Copies n bytes between buf and the user range at va of vs, which need not be the loaded

@@ -11,8 +11,8 @@
  *      without EXECUTE for RX -> ERR_PERM, nothing mapped; with EXECUTE, code written through
  *      a RW mapping runs through a RX one
  *   5  bad arguments: prot 0, unknown bits, W|X (with every right) -> ERR_INVAL; addr
- *      misaligned, NULL, below USER_BASE, in the kernel, or the object crossing USER_TOP ->
- *      ERR_INVAL
+ *      misaligned, NULL, below USER_BASE, in the kernel, non-canonical, or the object crossing
+ *      USER_TOP -> ERR_INVAL; a map just below the stack works
  *   6  overlap: an anonymous page inside the range, an object mapping over the range or part
  *      of it -> ERR_EXIST, and no page of the refused call mapped, the anonymous one intact
  *   7  grant: len 0, misaligned, in the kernel, past USER_TOP, more than MEMOBJ_MAX_PAGES
