@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT / "tests" / "boot"))
 import bootlog  # noqa: E402
 from testresults import TAIL_LINES, Results, crash_excerpt, describe_rc, selected, tail  # noqa: E402
 import cases as boot_cases  # noqa: E402
+from host_cpus import HostCpus, host_cpu_count  # noqa: E402
 
 QEMU_SH = ROOT / "scripts" / "qemu.sh"
 READY_MARK = b"tachyon: ready in"
@@ -380,49 +381,6 @@ def _pump(fd: int, logf, boot: Boot, t0: float) -> None:
             if written >= LOG_CAP_BYTES:
                 boot.capped = True
     logf.flush()
-
-
-class HostCpus:
-    """Admits boots while the vCPU threads they run fit the host's CPUs.
-
-    A guest spinning on a lock whose holder's vCPU thread the host has descheduled waits for a
-    host time slice per lock hand-off: TCG has nothing like pause-loop exiting to give the CPU
-    back. Measured here (2 host CPUs): the cross-CPU IPC test takes 1.7 s alone, 4.4 s next to
-    a one-vCPU boot, and over 60 s next to another two-vCPU boot. So boots overlap only while
-    their vCPUs add up to no more than the host has; a boot that wants more than that runs
-    alone."""
-
-    def __init__(self, capacity: int):
-        self.capacity = max(1, capacity)
-        self.free = self.capacity
-        self.cond = threading.Condition()
-
-    def demand(self, env: dict) -> int:
-        # icount runs every vCPU round-robin on one host thread.
-        if env.get("MODE") == "icount":
-            return 1
-        try:
-            vcpus = int(env.get("SMP", "1"))
-        except ValueError:
-            vcpus = 1
-        return min(max(1, vcpus), self.capacity)
-
-    def acquire(self, n: int) -> None:
-        with self.cond:
-            self.cond.wait_for(lambda: self.free >= n)
-            self.free -= n
-
-    def release(self, n: int) -> None:
-        with self.cond:
-            self.free += n
-            self.cond.notify_all()
-
-
-def host_cpu_count() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def run_boot(case: boot_cases.Case, image: str, logdir: Path, cpus: Optional[HostCpus] = None) -> Boot:

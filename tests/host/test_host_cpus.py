@@ -1,4 +1,4 @@
-"""HostCpus: boots overlap only while their vCPUs fit the host's CPUs (scripts/run_tests.py)."""
+"""HostCpus: boots overlap only while their vCPUs fit the host's CPUs (scripts/host_cpus.py)."""
 
 import sys
 import threading
@@ -6,7 +6,7 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-from run_tests import HostCpus  # noqa: E402
+from host_cpus import HostCpus  # noqa: E402
 
 
 class DemandTest(unittest.TestCase):
