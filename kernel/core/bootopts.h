@@ -7,7 +7,7 @@
 #define BOOTOPT_SCHED_DEFAULT "rr"
 
 struct boot_options {
-    char test[128];
+    char test[256];
     char bench[256];
     char trace[64];
     char sched[16];

@@ -193,7 +193,7 @@ CASES: list[Case] = [
     # kernel that only the harness timeout stops.
     Case(
         "bad-test-filter-too-long-detected",
-        "test=" + "sched," * 30 + "sched",
+        "test=" + "sched," * 50 + "sched",
         {**BASE},
         timeout_s=30.0,
         expect=Expect(verdict="failed", log_regex=r"^cmdline: error: option 'test': .* is too long"),
