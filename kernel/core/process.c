@@ -282,10 +282,14 @@ static void process_finish(struct process *p, int status)
         p->children = c->sibling;
         c->parent = NULL;
         c->orphan = true;
-        c->charge_parent = p->charge_parent;
         if (c->state == PROCESS_ZOMBIE)
             hand_to_reaper(c);
     }
+    /* Not only p's children are accounted under p: so are the orphans of its children that
+     * ended before it. Every one moves up, so that no chain names p once it is freed. */
+    for (struct process *q = all_processes; q; q = q->all_next)
+        if (q->charge_parent == p)
+            q->charge_parent = p->charge_parent;
     memobj_recharge(p);
     waitq_wake_all(&p->exit_wq);
     if (p->parent)

@@ -1,7 +1,8 @@
 /* Hierarchical quotas: a charge to a process is a charge to each process it is accounted under,
  * so a subtree can never hold more than its root's limit, however deep a fork bomb grows it.
- * When a process ends, its children are re-accounted under its own charge parent, so the chain
- * only ever names live processes and the counts above stay exact. */
+ * When a process ends, everything accounted under it (its children, and orphans of children that
+ * ended before it) is re-accounted under its own charge parent, so the chain only ever names
+ * live processes and the counts above stay exact. */
 #include "core/process.h"
 #include "lib/err.h"
 
