@@ -3,6 +3,8 @@
  * through its exit status (its header lists the stages); after each, every frame must be back.
  * Partner processes (ipc_echo) are spawned by the programs themselves. Needs the user
  * programs as modules (tests/boot/cases.py passes every program in build/user). */
+#include "program_check.h"
+
 #include "abi/syscall.h"
 #include "arch/x86_64/percpu.h"
 #include "core/process.h"
@@ -12,51 +14,6 @@
 #include "mm/frames.h"
 #include "mm/kmem.h"
 #include "sched/sched.h"
-
-/* Orphans are freed by the reaper thread, a little after their parent is collected. */
-#define SETTLE_TICKS 3000
-
-static uint64_t settled_free_frames(uint64_t want)
-{
-    for (unsigned i = 0; i < SETTLE_TICKS; i++) {
-        kmem_shrink_all();
-        if (frames_free() == want)
-            break;
-        thread_sleep(1);
-    }
-    return frames_free();
-}
-
-/* Runs the program (with arg as its argument string, if any), checks its exit status and that
- * the machine got every frame back: a capability, endpoint or blocked thread left behind by
- * the program or its partners would keep frames. */
-static void expect_program_arg(const char *name, const char *arg, int want)
-{
-    kmem_shrink_all();
-    uint64_t before = frames_free();
-    struct process *p;
-    int err = arg ? process_spawn_arg(NULL, name, strlen(name), SCHED_PRIO_DEFAULT, arg,
-                                      strlen(arg), &p)
-                  : process_spawn(NULL, name, strlen(name), SCHED_PRIO_DEFAULT, &p);
-    if (err) {
-        selftest_fail(__FILE__, __LINE__, "spawn %s: %d", name, err);
-        return;
-    }
-    int status = process_wait(p);
-    if (status != want) {
-        selftest_fail(__FILE__, __LINE__, "%s ended with %d, expected %d", name, status, want);
-        return;
-    }
-    uint64_t after = settled_free_frames(before);
-    if (after != before)
-        selftest_fail(__FILE__, __LINE__, "%s: %ld frames not returned", name,
-                      (long)(before - after));
-}
-
-static void expect_program(const char *name, int want)
-{
-    expect_program_arg(name, NULL, want);
-}
 
 /* Forged, stale, missing-right and wrong-type handles, badges, transfers without GRANT, bad
  * tags and IPC buffers, no partner, nobody owed: each refused with its own error. */

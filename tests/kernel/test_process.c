@@ -1,6 +1,8 @@
 /* Processes end to end: the user test programs of docs/abi.md run in their own address spaces
  * and report through their exit status; after each, every frame must be back. Needs the user
  * programs as modules (tests/boot/cases.py passes every program in build/user). */
+#include "program_check.h"
+
 #include "abi/syscall.h"
 #include "core/process.h"
 #include "core/thread.h"
@@ -10,52 +12,6 @@
 #include "mm/frames.h"
 #include "mm/kmem.h"
 #include "sched/sched.h"
-
-/* Orphans are freed by the reaper thread, a little after their parent is collected. */
-#define SETTLE_TICKS 3000
-
-static int run(const char *name, int *status)
-{
-    struct process *p;
-    int err = process_spawn(NULL, name, strlen(name), SCHED_PRIO_DEFAULT, &p);
-    if (err)
-        return err;
-    *status = process_wait(p);
-    return 0;
-}
-
-/* Free frames once the reaper is idle and the object caches have given back empty slabs. */
-static uint64_t settled_free_frames(uint64_t want)
-{
-    for (unsigned i = 0; i < SETTLE_TICKS; i++) {
-        kmem_shrink_all();
-        if (frames_free() == want)
-            break;
-        thread_sleep(1);
-    }
-    return frames_free();
-}
-
-/* Runs the program and checks its status and that the machine got every frame back. */
-static void expect_program(const char *name, int want)
-{
-    kmem_shrink_all();
-    uint64_t before = frames_free();
-    int status = -1;
-    int err = run(name, &status);
-    if (err) {
-        selftest_fail(__FILE__, __LINE__, "spawn %s: %d", name, err);
-        return;
-    }
-    if (status != want) {
-        selftest_fail(__FILE__, __LINE__, "%s ended with %d, expected %d", name, status, want);
-        return;
-    }
-    uint64_t after = settled_free_frames(before);
-    if (after != before)
-        selftest_fail(__FILE__, __LINE__, "%s: %ld frames not returned", name,
-                      (long)(before - after));
-}
 
 SELFTEST(process, syscall_arguments_are_checked)
 {

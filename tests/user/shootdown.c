@@ -1,12 +1,16 @@
 /* shootdown: a page unmapped by one thread must become inaccessible to every other thread of
  * the process, including one running on another CPU with the translation in its TLB. A reader
- * thread spins on the page; once it has read it, the main thread unmaps it. The reader's next
- * read must fault, which ends the whole process with the page-fault status.
+ * thread spins on the page; once it has read it, the main thread unmaps it (or, with the
+ * argument string "grant", grants it away with MEM_GRANT_MOVE). The reader's next read must
+ * fault, which ends the whole process with the page-fault status.
  * Expected exit status: 270 (USER_KILLED_BASE + 14: the reader's read after the unmap faulted).
- *   1  the reader kept reading the unmapped page for 50 ticks (a stale TLB entry somewhere)
+ *   1  the reader kept reading the page for 50 ticks after it left (a stale TLB entry)
  *   2  mapping the page or the reader's stack failed
  *   3  the reader thread could not be started
- *   4  the reader never read the page */
+ *   4  the reader never read the page
+ *   5  the grant failed */
+#include <stdbool.h>
+
 #include "sys.h"
 
 #define PAGE   ((volatile uint64_t *)(USER_MAP_BASE + 0x200000))
@@ -36,8 +40,16 @@ int main(void)
         sys_sleep(1);
     if (reads == 0)
         return 4;
-    sys_mem_unmap((void *)PAGE, PAGE_SIZE);
+    const char *arg = (const char *)sys_start_arg;
+    bool grant = arg && !strcmp(arg, "grant");
+    if (grant) {
+        if (sys_mem_grant((void *)PAGE, PAGE_SIZE, MEM_GRANT_MOVE) < 0)
+            return 5;
+    } else {
+        sys_mem_unmap((void *)PAGE, PAGE_SIZE);
+    }
     sys_sleep(50);
-    printf("shootdown: the reader still read the page after it was unmapped\n");
+    printf("shootdown: the reader still read the page after it was %s\n",
+           grant ? "granted away" : "unmapped");
     return 1;
 }
