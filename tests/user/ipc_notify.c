@@ -44,6 +44,17 @@ static long start_waiter(struct waiter *w)
     return tid;
 }
 
+/* A notification reachable only through a receive-only and a send-only capability (the
+ * all-rights original is deleted; its children stay): deleting *send leaves nothing that can
+ * signal it. */
+static void split_notification(cap_t *recv, cap_t *send)
+{
+    cap_t n = (cap_t)EXPECT_OK(sys_notification_create(), "notification_create");
+    *recv = (cap_t)EXPECT_OK(sys_cap_derive(n, CAP_RIGHT_RECEIVE, 0), "derive receive-only");
+    *send = (cap_t)EXPECT_OK(sys_cap_derive(n, CAP_RIGHT_SEND, 0), "derive send-only");
+    EXPECT_EQ(sys_cap_delete(n), 0, "delete the original");
+}
+
 int main(void)
 {
     test_name = "ipc_notify";
@@ -127,10 +138,7 @@ int main(void)
     EXPECT_EQ(sys_cap_delete(n), 0, "delete the notification");
 
     test_stage = 8;
-    n = (cap_t)EXPECT_OK(sys_notification_create(), "notification_create");
-    recv = (cap_t)EXPECT_OK(sys_cap_derive(n, CAP_RIGHT_RECEIVE, 0), "derive receive-only");
-    send = (cap_t)EXPECT_OK(sys_cap_derive(n, CAP_RIGHT_SEND, 0), "derive send-only");
-    EXPECT_EQ(sys_cap_delete(n), 0, "delete the original (its children stay)");
+    split_notification(&recv, &send);
     EXPECT_EQ(sys_signal(send, 0x8), 0, "signal before the last sender goes");
     EXPECT_EQ(sys_cap_delete(send), 0, "delete the last SEND capability");
     EXPECT_EQ(sys_notify_wait(recv, NOTIFY_FOREVER), 0x8, "pending bits outlive the senders");
@@ -138,10 +146,7 @@ int main(void)
     EXPECT_EQ(sys_notify_wait(recv, NOTIFY_POLL), ERR_AGAIN, "a poll still just polls");
     EXPECT_EQ(sys_cap_delete(recv), 0, "delete the receive-only capability");
 
-    n = (cap_t)EXPECT_OK(sys_notification_create(), "notification_create");
-    recv = (cap_t)EXPECT_OK(sys_cap_derive(n, CAP_RIGHT_RECEIVE, 0), "derive receive-only");
-    send = (cap_t)EXPECT_OK(sys_cap_derive(n, CAP_RIGHT_SEND, 0), "derive send-only");
-    EXPECT_EQ(sys_cap_delete(n), 0, "delete the original");
+    split_notification(&recv, &send);
     w1 = (struct waiter){.n = recv, .ticks = NOTIFY_FOREVER};
     tid = start_waiter(&w1);
     EXPECT_EQ(sys_cap_delete(send), 0, "delete the last sender under a blocked waiter");
@@ -150,10 +155,7 @@ int main(void)
     test_join(tid, "join the waiter");
     EXPECT_EQ(sys_cap_delete(recv), 0, "delete the receive-only capability");
 
-    n = (cap_t)EXPECT_OK(sys_notification_create(), "notification_create");
-    recv = (cap_t)EXPECT_OK(sys_cap_derive(n, CAP_RIGHT_RECEIVE, 0), "derive receive-only");
-    send = (cap_t)EXPECT_OK(sys_cap_derive(n, CAP_RIGHT_SEND, 0), "derive send-only");
-    EXPECT_EQ(sys_cap_delete(n), 0, "delete the original");
+    split_notification(&recv, &send);
     w1 = (struct waiter){.n = recv, .ticks = NOTIFY_FOREVER};
     tid = start_waiter(&w1);
     long child = EXPECT_OK(sys_spawn_cap("hello", PRIO_DEFAULT, send), "spawn a holder of SEND");

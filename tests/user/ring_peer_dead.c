@@ -12,8 +12,7 @@
  *   4  the first failing call's error was not ERR_PIPE
  *   5  a call after the failure did not fail with ERR_PIPE
  *   6  the service's exit status was not the kill status */
-#include "ipc_test.h"
-#include "transport.h"
+#include "echo_test.h"
 
 static volatile long server_pid;
 static volatile int killed;
@@ -36,12 +35,9 @@ int main(void)
     const char *args = (const char *)sys_start_arg;
     EXPECT_EQ(transport_config_parse(args ? args : "", &cfg), 0, "transport_config_parse");
     cfg.ops = transport_find("ring");
-    EXPECT(cfg.ops != NULL, "the ring transport is registered");
-    cap_t ep = (cap_t)EXPECT_OK(sys_endpoint_create(), "endpoint_create");
-    server_pid = EXPECT_OK(sys_spawn_cap("echo", PRIO_DEFAULT, ep), "spawn echo");
-    test_add_child(server_pid);
     struct transport t;
-    EXPECT_EQ(transport_connect(&t, &cfg, ep), 0, "connect over ring");
+    server_pid = test_connect_echo(&t, &cfg);
+    cap_t ep = t.ep;
 
     test_stage = 2;
     uint8_t req[64], resp[64];

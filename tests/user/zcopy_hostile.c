@@ -10,8 +10,7 @@
  *   3  a hostile descriptor was not refused with ERR_RANGE (the case is printed)
  *   4  the normal call after them failed or returned wrong bytes
  *   5  the service's exit status was not 0 */
-#include "ipc_test.h"
-#include "transport.h"
+#include "echo_test.h"
 #include "transport_zcopy.h"
 
 static uint8_t req[256], resp[256];
@@ -29,12 +28,9 @@ int main(void)
 {
     test_name = "zcopy_hostile";
     struct transport_config cfg = {.ops = transport_find("zcopy"), .ncpus = 1};
-    EXPECT(cfg.ops != NULL, "the zcopy transport is registered");
-    cap_t ep = (cap_t)EXPECT_OK(sys_endpoint_create(), "endpoint_create");
-    long pid = EXPECT_OK(sys_spawn_cap("echo", PRIO_DEFAULT, ep), "spawn echo");
-    test_add_child(pid);
     struct transport t;
-    EXPECT_EQ(transport_connect(&t, &cfg, ep), 0, "connect over zcopy");
+    long pid = test_connect_echo(&t, &cfg);
+    cap_t ep = t.ep;
 
     test_stage = 2;
     normal_call(&t);

@@ -14,8 +14,7 @@
  *   4  a lying grant message was not refused
  *   5  the normal call after them failed
  *   6  the service's exit status was not 0 */
-#include "ipc_test.h"
-#include "transport.h"
+#include "echo_test.h"
 #include "transport_zcopy.h"
 
 static uint8_t byte_at(size_t len, size_t i)
@@ -63,12 +62,9 @@ int main(void)
 {
     test_name = "zcopy_large";
     struct transport_config cfg = {.ops = transport_find("zcopy"), .ncpus = 1};
-    EXPECT(cfg.ops != NULL, "the zcopy transport is registered");
-    cap_t ep = (cap_t)EXPECT_OK(sys_endpoint_create(), "endpoint_create");
-    long pid = EXPECT_OK(sys_spawn_cap("echo", PRIO_DEFAULT, ep), "spawn echo");
-    test_add_child(pid);
     struct transport t;
-    EXPECT_EQ(transport_connect(&t, &cfg, ep), 0, "connect over zcopy");
+    long pid = test_connect_echo(&t, &cfg);
+    cap_t ep = t.ep;
     EXPECT_EQ(transport_max_in_place(&t), ZCOPY_GRANT_MAX, "the in-place limit");
 
     test_stage = 2;
