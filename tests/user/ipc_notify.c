@@ -166,6 +166,7 @@ int main(void)
     EXPECT_EQ(w1.result, ERR_PIPE, "a waiter whose only signaller died");
     test_join(tid, "join the waiter");
     EXPECT_EQ(sys_cap_delete(recv), 0, "delete the receive-only capability");
-    printf("ipc_notify: ORed bits, polls, wake-ups, timeouts, bit 63, rights and orphaning behave\n");
+    printf(
+        "ipc_notify: ORed bits, polls, wake-ups, timeouts, bit 63, rights and orphaning behave\n");
     return 0;
 }
