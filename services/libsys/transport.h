@@ -45,6 +45,13 @@ static inline uint32_t transport_label_len(uint64_t tag)
     return (uint32_t)ipc_tag_label(tag);
 }
 
+/* The goodbye of the transports that talk over an endpoint: a client closing calls with it,
+ * and the server answers with it before its recv returns ERR_PIPE. */
+static inline struct ipc_msg transport_close_msg(void)
+{
+    return (struct ipc_msg){.tag = ipc_tag(transport_label(TRANSPORT_OP_CLOSE, 0), 0, 0)};
+}
+
 /* Private per-connection state of the implementation, inside struct transport. */
 #define TRANSPORT_STATE_BYTES 1024
 

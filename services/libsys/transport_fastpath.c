@@ -120,8 +120,7 @@ static long fp_recv(struct transport *t, void *buf, size_t max)
             refuse_request(s, (int)r);
             break;
         case TRANSPORT_OP_CLOSE:
-            s->pending =
-                (struct ipc_msg){.tag = ipc_tag(transport_label(TRANSPORT_OP_CLOSE, 0), 0, 0)};
+            s->pending = transport_close_msg();
             ipc_reply(&s->pending);
             s->called = false;
             return ERR_PIPE;
@@ -150,7 +149,7 @@ static void fp_close(struct transport *t)
         ipc_reply(&s->pending);
         s->have_reply = false;
     } else if (!s->server) {
-        struct ipc_msg m = {.tag = ipc_tag(transport_label(TRANSPORT_OP_CLOSE, 0), 0, 0)};
+        struct ipc_msg m = transport_close_msg();
         ipc_call(t->ep, &m);
     }
     transport_ipcbuf_release(t);

@@ -244,8 +244,7 @@ static long recv_desc(struct transport *t, size_t max, const void **req)
             break;
         case TRANSPORT_OP_CLOSE:
             drop_caps(t, &m);
-            s->pending =
-                (struct ipc_msg){.tag = ipc_tag(transport_label(TRANSPORT_OP_CLOSE, 0), 0, 0)};
+            s->pending = transport_close_msg();
             ipc_reply(&s->pending);
             s->called = false;
             return ERR_PIPE;
@@ -325,7 +324,7 @@ static void zc_close(struct transport *t)
             t->ipcbuf->caps[0] = s->pending_cap;
         ipc_reply(&s->pending);
     } else if (!s->server) {
-        struct ipc_msg m = {.tag = ipc_tag(transport_label(TRANSPORT_OP_CLOSE, 0), 0, 0)};
+        struct ipc_msg m = transport_close_msg();
         ipc_call(t->ep, &m);
     }
     s->have_reply = false;
